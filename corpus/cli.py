@@ -1,0 +1,99 @@
+"""Command line: ``corpus build``. Thin: parses options, calls the pipeline, reports."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from corpus.errors import CorpusError
+from corpus.pipeline import BuildOptions, BuildSummary, build
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Build sentence-aligned parallel corpora from folders of multilingual articles.",
+)
+err = Console(stderr=True)
+
+
+@app.callback()
+def main() -> None:
+    """Keeps `build` a named subcommand."""
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print one error line and return the Exit to raise."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def report(summary: BuildSummary) -> None:
+    table = Table(title=f"corpus written to {summary.out}", show_header=False)
+    table.add_row("files read", str(summary.n_files))
+    table.add_row("files skipped", str(len(summary.skipped)))
+    table.add_row("articles", str(summary.n_articles))
+    table.add_row("sentences", str(summary.n_sentences))
+    for name, n in summary.pairs.items():
+        table.add_row(f"pairs {name}", str(n))
+    table.add_row("multiway tuples", str(summary.n_multiway))
+    for stage, seconds in summary.timings.items():
+        table.add_row(f"time {stage}", f"{seconds:.1f} s")
+    Console(stderr=True).print(table)
+    for skipped in summary.skipped:
+        err.print(f"skipped {skipped.path}: {skipped.reason}", highlight=False)
+
+
+@app.command("build")
+def build_command(
+    input_dir: Annotated[Path, typer.Argument(help="Folder of articles (searched recursively).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path(
+        "output/corpus"
+    ),
+    model: Annotated[
+        str | None,
+        typer.Option(help="sentence-transformers model name or path (default: bundled e5)."),
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="Sentences per encoder batch.")] = 32,
+    min_score: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Drop pairs below this confidence.")
+    ] = 0.0,
+    force: Annotated[
+        bool, typer.Option(help="Replace --out even if this tool did not write it.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+) -> None:
+    """Find translated articles, align their sentences, write Parquet + a dataset card."""
+    if not input_dir.exists():
+        raise fail(f"{input_dir}: no such folder", 2)
+    if not input_dir.is_dir():
+        raise fail(f"{input_dir}: not a folder", 2)
+    options = BuildOptions(
+        model=model,
+        batch_size=batch_size,
+        min_score=min_score,
+        progress=not quiet,
+        force=force,
+        command=shlex.join(["corpus", *sys.argv[1:]]),
+    )
+    try:
+        summary = build(input_dir, out, options)
+    except CorpusError as exc:
+        raise fail(str(exc)) from None
+    except KeyboardInterrupt:
+        raise fail("interrupted; the previous output (if any) is untouched", 130) from None
+    except Exception as exc:
+        if os.environ.get("CORPUS_DEBUG"):
+            raise
+        raise fail(
+            f"internal error: {type(exc).__name__}: {exc} (set CORPUS_DEBUG=1 for a traceback)"
+        ) from None
+    if not quiet or summary.skipped:
+        report(summary)

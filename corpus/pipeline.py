@@ -1,0 +1,257 @@
+"""The build pipeline: one function that wires the stages together."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+from tqdm.auto import tqdm
+
+from corpus import card
+from corpus.alignment import AlignParams, Bead, align, multiway
+from corpus.embedding import load_encoder
+from corpus.errors import CorpusError
+from corpus.grouping import ArticleFile, group_articles
+from corpus.langid import LanguageGuess, identify
+from corpus.reading import Document, Skipped, read_inputs
+from corpus.segmentation import Sentence, segment
+from corpus.writing import (
+    ARTICLES_SCHEMA,
+    SENTENCES_SCHEMA,
+    atomic_output,
+    bead_schema,
+    write_config,
+    write_table,
+)
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    model: str | None = None  # None: the bundled multilingual-e5-small
+    batch_size: int = 32
+    min_score: float = 0.0  # pairs below this confidence are not written
+    progress: bool = True
+    force: bool = False  # replace an --out folder that this tool did not write
+    command: str = ""  # the command line, recorded in the dataset card
+
+
+@dataclass
+class SourceFile:
+    """One input file as it moves through the stages."""
+
+    doc: Document
+    lang: LanguageGuess
+    sentences: list[Sentence]
+    first_sentence_id: int  # global id of its first sentence in sentences.parquet
+    embeddings: np.ndarray | None = None
+    article_id: str | None = None
+
+    def span_text(self, ids: tuple[int, ...]) -> str:
+        """Text from the first to the last of consecutive sentences, whitespace collapsed."""
+        start, end = self.sentences[ids[0]].start, self.sentences[ids[-1]].end
+        return " ".join(self.doc.text[start:end].split())
+
+    def global_ids(self, ids: tuple[int, ...]) -> list[int]:
+        return [self.first_sentence_id + i for i in ids]
+
+
+@dataclass
+class BuildSummary:
+    out: Path
+    n_files: int
+    n_articles: int
+    n_sentences: int
+    pairs: dict[str, int]  # rows per language-pair config, e.g. {"ar-sv": 25}
+    n_multiway: int
+    skipped: list[Skipped]
+    warnings: list[str]
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    n_encoded: int = 0
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    start = time.perf_counter()
+    yield
+    timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start
+
+
+def _pair_rows(a: SourceFile, b: SourceFile, beads: list[Bead], min_score: float) -> list[dict]:
+    la, lb = a.lang.lang, b.lang.lang
+    return [
+        {
+            "translation": {la: a.span_text(bead.src), lb: b.span_text(bead.tgt)},
+            "score": bead.score,
+            "article_id": a.article_id,
+            "align_type": bead.align_type,
+            "sentence_ids": {la: a.global_ids(bead.src), lb: b.global_ids(bead.tgt)},
+        }
+        for bead in beads
+        if bead.src and bead.tgt and bead.score >= min_score
+    ]
+
+
+def build(input_dir: Path, out: Path, options: BuildOptions = BuildOptions()) -> BuildSummary:
+    """Build an aligned corpus from the files under ``input_dir`` into ``out``."""
+    timings: dict[str, float] = {}
+    with _timed(timings, "read"):
+        read = read_inputs(input_dir, progress=options.progress)
+    if not read.documents:
+        raise CorpusError(f"{input_dir}: no readable text files")
+
+    with _timed(timings, "identify"):
+        guesses = [identify(doc.text, doc.paragraphs) for doc in read.documents]
+    warnings = list(read.warnings)
+    warnings += [
+        f"{doc.path}: paragraphs in more than one language (file identified as {g.lang})"
+        for doc, g in zip(read.documents, guesses, strict=True)
+        if g.mixed
+    ]
+
+    with _timed(timings, "segment"):
+        files: list[SourceFile] = []
+        next_id = 0
+        for doc, guess in zip(read.documents, guesses, strict=True):
+            sentences = segment(doc.text, guess.lang, doc.paragraphs)
+            files.append(SourceFile(doc, guess, sentences, next_id))
+            next_id += len(sentences)
+
+    with _timed(timings, "load model"):
+        encoder = load_encoder(options.model)
+    with _timed(timings, "embed"):
+        texts = [s.text for f in files for s in f.sentences]
+        embeddings = encoder.encode(
+            texts, batch_size=options.batch_size, show_progress_bar=options.progress
+        )
+        for f in files:
+            f.embeddings = embeddings[f.first_sentence_id : f.first_sentence_id + len(f.sentences)]
+
+    with _timed(timings, "group"):
+        grouping = group_articles(
+            [ArticleFile(f.doc.sha256, f.lang.lang, f.embeddings) for f in files]
+        )
+        articles: dict[str, list[SourceFile]] = defaultdict(list)
+        for f, article_id in zip(files, grouping.article_ids, strict=True):
+            f.article_id = article_id
+            if article_id is not None:
+                articles[article_id].append(f)
+    if not articles:
+        langs = sorted({f.lang.lang for f in files})
+        raise CorpusError(
+            f"{input_dir}: no two files are translations of each other "
+            f"({len(files)} files in {', '.join(langs)}); nothing to align"
+        )
+
+    pair_rows: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    multi_rows: list[dict] = []
+    with _timed(timings, "align"):
+        for article_id in tqdm(
+            sorted(articles), desc="aligning", unit="article", disable=not options.progress
+        ):
+            members = sorted(articles[article_id], key=lambda f: f.lang.lang)
+            pair_beads: dict[tuple[str, str], list[Bead]] = {}
+            for a, b in combinations(members, 2):
+                beads = align(
+                    a.embeddings,
+                    b.embeddings,
+                    [len(s.text) for s in a.sentences],
+                    [len(s.text) for s in b.sentences],
+                    AlignParams(),
+                )
+                pair_beads[(a.lang.lang, b.lang.lang)] = beads
+                pair_rows[(a.lang.lang, b.lang.lang)] += _pair_rows(a, b, beads, options.min_score)
+            by_lang = {f.lang.lang: f for f in members}
+            for tup in multiway(pair_beads):
+                if tup.score < options.min_score:
+                    continue
+                multi_rows.append(
+                    {
+                        "translation": {
+                            lang: by_lang[lang].span_text(ids) for lang, ids in tup.ids.items()
+                        },
+                        "score": tup.score,
+                        "article_id": article_id,
+                        "align_type": "-".join(
+                            str(len(tup.ids.get(lang, ()))) for lang in sorted(by_lang)
+                        ),
+                        "sentence_ids": {
+                            lang: by_lang[lang].global_ids(ids) for lang, ids in tup.ids.items()
+                        },
+                    }
+                )
+
+    all_langs = sorted({f.lang.lang for f in files if f.article_id is not None})
+    with _timed(timings, "write"), atomic_output(out, force=options.force) as staging:
+        write_table(_sentences_table(files), staging / "sentences.parquet")
+        write_table(_articles_table(files), staging / "articles.parquet")
+        counts = {}
+        for (la, lb), rows in sorted(pair_rows.items()):
+            name = f"{la}-{lb}"
+            write_config(pa.Table.from_pylist(rows, bead_schema([la, lb])), staging / "data" / name)
+            counts[name] = len(rows)
+        # Multiway rows carry every language of the corpus; absent ones are null.
+        for row in multi_rows:
+            row["translation"] = {lang: row["translation"].get(lang) for lang in all_langs}
+            row["sentence_ids"] = {lang: row["sentence_ids"].get(lang) for lang in all_langs}
+        write_config(
+            pa.Table.from_pylist(multi_rows, bead_schema(all_langs)), staging / "data" / "multiway"
+        )
+        summary = BuildSummary(
+            out=out,
+            n_files=len(files),
+            n_articles=len(articles),
+            n_sentences=next_id,
+            pairs=counts,
+            n_multiway=len(multi_rows),
+            skipped=read.skipped,
+            warnings=warnings,
+            timings=timings,
+            n_encoded=encoder.n_encoded,
+        )
+        (staging / "README.md").write_text(
+            card.render(
+                summary, files_langs=[f.lang.lang for f in files], encoder=encoder, options=options
+            ),
+            encoding="utf-8",
+        )
+    return summary
+
+
+def _sentences_table(files: list[SourceFile]) -> pa.Table:
+    rows = [
+        {
+            "sentence_id": f.first_sentence_id + k,
+            "path": f.doc.path,
+            "article_id": f.article_id,
+            "lang": f.lang.lang,
+            "text": s.text,
+            "char_start": s.start,
+            "char_end": s.end,
+        }
+        for f in files
+        for k, s in enumerate(f.sentences)
+    ]
+    return pa.Table.from_pylist(rows, SENTENCES_SCHEMA)
+
+
+def _articles_table(files: list[SourceFile]) -> pa.Table:
+    rows = [
+        {
+            "path": f.doc.path,
+            "sha256": f.doc.sha256,
+            "lang": f.lang.lang,
+            "lang_confidence": f.lang.confidence,
+            "lang_mixed": f.lang.mixed,
+            "article_id": f.article_id,
+            "n_sentences": len(f.sentences),
+        }
+        for f in files
+    ]
+    return pa.Table.from_pylist(rows, ARTICLES_SCHEMA)

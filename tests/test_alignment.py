@@ -1,0 +1,96 @@
+import numpy as np
+import pytest
+
+from corpus.alignment import Bead, align, multiway
+from corpus.embedding import normalise
+
+DIM = 64
+
+
+def synthetic(pattern: list[tuple[int, int]], seed: int = 0):
+    """Embeddings and lengths whose true alignment is ``pattern`` (bead sizes, in order)."""
+    rng = np.random.default_rng(seed)
+    src, tgt, src_len, tgt_len, expected = [], [], [], [], []
+    for a, b in pattern:
+        if a == 0 or b == 0:  # insertion/deletion: unrelated content on one side
+            for _ in range(a):
+                src.append(rng.normal(size=DIM))
+                src_len.append(60)
+            for _ in range(b):
+                tgt.append(rng.normal(size=DIM))
+                tgt_len.append(60)
+        else:
+            # k meanings expressed as a sentences on one side and b on the other.
+            parts = rng.normal(size=(max(a, b), DIM))
+            for side, count, lengths in ((src, a, src_len), (tgt, b, tgt_len)):
+                for chunk in np.array_split(parts, count):
+                    side.append(chunk.sum(0) + 0.15 * rng.normal(size=DIM))
+                    lengths.append(60 * len(chunk))
+        expected.append((a, b))
+    s, t = normalise(np.array(src)), normalise(np.array(tgt))
+    return s.astype(np.float32), t.astype(np.float32), src_len, tgt_len
+
+
+def bead_sizes(beads: list[Bead]) -> list[tuple[int, int]]:
+    return [(len(b.src), len(b.tgt)) for b in beads]
+
+
+def assert_covers(beads: list[Bead], n: int, m: int) -> None:
+    assert [i for b in beads for i in b.src] == list(range(n))
+    assert [j for b in beads for j in b.tgt] == list(range(m))
+
+
+def test_recovers_known_one_to_many_and_insertions():
+    pattern = [(1, 1), (1, 2), (1, 1), (2, 1), (1, 1), (0, 1), (1, 1), (1, 1), (1, 0), (1, 1)]
+    s, t, ls, lt = synthetic(pattern)
+    beads = align(s, t, ls, lt)
+    assert bead_sizes(beads) == pattern
+    assert_covers(beads, len(s), len(t))
+
+
+def test_confidence_separates_translations_from_skips():
+    pattern = [(1, 1)] * 5 + [(0, 1)] + [(1, 1)] * 5
+    s, t, ls, lt = synthetic(pattern, seed=1)
+    beads = align(s, t, ls, lt)
+    assert all(b.score > 0.5 for b in beads if b.src and b.tgt)
+    assert all(b.score == 0.0 for b in beads if not (b.src and b.tgt))
+
+
+@pytest.mark.parametrize("n,m", [(0, 0), (0, 3), (4, 0), (1, 1), (2, 7)])
+def test_degenerate_sizes_cover_everything(n, m):
+    rng = np.random.default_rng(n * 10 + m)
+    s = normalise(rng.normal(size=(n, DIM))).astype(np.float32)
+    t = normalise(rng.normal(size=(m, DIM))).astype(np.float32)
+    beads = align(s, t, [50] * n, [50] * m)
+    assert_covers(beads, n, m)
+
+
+def test_long_documents_use_the_band_and_stay_exact():
+    # 700 x 710 cells exceed the full-DP limit, so this exercises coarse-to-fine search.
+    pattern = ([(1, 1)] * 30 + [(1, 2)] + [(2, 1)] + [(0, 1)] * 2) * 20
+    s, t, ls, lt = synthetic(pattern, seed=2)
+    assert len(s) * len(t) > 250_000
+    beads = align(s, t, ls, lt)
+    assert bead_sizes(beads) == pattern
+
+
+def test_multiway_joins_consistent_triangles_only():
+    ab = [Bead((0,), (0,), 0.9), Bead((1,), (1,), 0.8), Bead((2,), (), 0.0)]
+    ac = [Bead((0,), (0,), 0.7), Bead((1,), (1, 2), 0.6), Bead((2,), (3,), 0.9)]
+    bc = [Bead((0,), (0,), 0.8), Bead((1,), (1, 2), 0.7)]
+    tuples = multiway({("a", "b"): ab, ("a", "c"): ac, ("b", "c"): bc})
+    assert [t.ids for t in tuples] == [
+        {"a": (0,), "b": (0,), "c": (0,)},
+        {"a": (1,), "b": (1,), "c": (1, 2)},
+        {"a": (2,), "c": (3,)},
+    ]
+    assert tuples[0].score == pytest.approx((0.9 + 0.7 + 0.8) / 3)
+
+
+def test_multiway_drops_inconsistent_components():
+    # a0-b0 and b0-c0 but a0 is aligned to c1: the triangle does not close.
+    ab = [Bead((0,), (0,), 0.9)]
+    bc = [Bead((0,), (0,), 0.9)]
+    ac = [Bead((0,), (1,), 0.9), Bead((), (0,), 0.0)]
+    tuples = multiway({("a", "b"): ab, ("a", "c"): ac, ("b", "c"): bc})
+    assert tuples == []

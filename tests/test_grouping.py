@@ -1,0 +1,52 @@
+import numpy as np
+
+from corpus.embedding import normalise
+from corpus.grouping import ArticleFile, group_articles, translation_score
+
+
+def test_sample_groups_000_003_004_and_leaves_001_002_alone(sample_files):
+    keys = sorted(sample_files)
+    files = [ArticleFile(k, sample_files[k].lang, sample_files[k].embeddings) for k in keys]
+    ids = dict(zip(keys, group_articles(files).article_ids, strict=True))
+    assert ids["000"] is not None
+    assert ids["000"] == ids["003"] == ids["004"]
+    assert ids["001"] is None
+    assert ids["002"] is None
+
+
+def test_translation_score_separates_translations_from_related_articles(sample_files):
+    e = {k: f.embeddings for k, f in sample_files.items()}
+    translations = [translation_score(e["000"], e["003"]), translation_score(e["003"], e["004"])]
+    related = [translation_score(e["001"], e["002"]), translation_score(e["000"], e["002"])]
+    assert min(translations) > 0.8
+    assert max(related) < 0.4
+
+
+def synthetic_docs(n_articles: int, langs: list[str], seed: int = 0) -> list[ArticleFile]:
+    """Each article: 10 random 'meanings'; each language renders them with noise."""
+    rng = np.random.default_rng(seed)
+    files = []
+    for a in range(n_articles):
+        meanings = rng.normal(size=(10, 48))
+        for lang in langs:
+            emb = normalise(meanings + 0.3 * rng.normal(size=meanings.shape)).astype(np.float32)
+            files.append(ArticleFile(f"{a}-{lang}", lang, emb))
+    return files
+
+
+def test_many_articles_one_file_per_language_each():
+    files = synthetic_docs(60, ["ar", "hi", "sv"])
+    ids = group_articles(files).article_ids
+    for a in range(60):
+        members = {ids[k] for k, f in enumerate(files) if f.key.startswith(f"{a}-")}
+        assert len(members) == 1 and None not in members
+    assert len(set(ids)) == 60
+
+
+def test_two_files_of_one_language_never_share_an_article():
+    files = synthetic_docs(1, ["ar", "sv"])
+    # A second Swedish copy of the same article: only one of the two may join.
+    files.append(ArticleFile("copy-sv", "sv", files[1].embeddings.copy()))
+    ids = group_articles(files).article_ids
+    assert ids[0] is not None
+    assert [ids[1], ids[2]].count(ids[0]) == 1

@@ -1,0 +1,36 @@
+import re
+
+from corpus.langid import detect_text, identify
+
+
+def spans(text: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in re.finditer(r"\S(?:.*\S)?", text)]
+
+
+def test_sample_languages(sample_files):
+    assert {k: f.lang for k, f in sample_files.items()} == {
+        "000": "ar",
+        "001": "ar",
+        "002": "fa",
+        "003": "sv",
+        "004": "hi",
+    }
+
+
+def test_persian_is_not_arabic():
+    assert (
+        detect_text("این سفر در راستای تقویت و توسعه مداوم مشارکت جامع استراتژیک بود.")[0] == "fa"
+    )
+    assert detect_text("وقد جرت أنشطة التبادل الشعبي والثقافة والرياضة والتعليم بقوة.")[0] == "ar"
+
+
+def test_mixed_file_is_flagged():
+    sv = "Mötet i Göteborg började klockan fjorton och pågick hela eftermiddagen."
+    hi = "बैठक में प्रांतीय जन समिति के उपाध्यक्ष और प्रांत के विभागों के नेता भी उपस्थित थे।"
+    text = "\n".join([sv, hi, sv, hi])
+    guess = identify(text, spans(text))
+    assert guess.mixed
+    single = "\n".join([sv, sv])
+    assert not identify(single, spans(single)).mixed
+    assert identify(single, spans(single)).lang == "sv"
+    assert identify(single, spans(single)).confidence > 0.8

@@ -1,0 +1,60 @@
+import re
+
+import pytest
+
+from corpus.segmentation import segment, split_sentences
+
+
+def paragraphs(text: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in re.finditer(r"\S(?:.*\S)?", text)]
+
+
+def test_swedish_abbreviations_do_not_end_sentences():
+    text = "Mötet börjar kl. 14 i dag. Vi tog t.ex. bussen, bl.a. till Stockholm. Sen kom han."
+    assert split_sentences(text, "sv") == [
+        "Mötet börjar kl. 14 i dag.",
+        "Vi tog t.ex. bussen, bl.a. till Stockholm.",
+        "Sen kom han.",
+    ]
+
+
+def test_abbreviation_before_a_new_sentence_still_splits():
+    text = "Vi köpte äpplen, päron etc. Sedan gick vi hem."
+    assert split_sentences(text, "sv") == ["Vi köpte äpplen, päron etc.", "Sedan gick vi hem."]
+
+
+@pytest.mark.parametrize("key", ["000", "001", "002", "003", "004"])
+def test_offsets_round_trip_on_sample(sample_files, key):
+    f = sample_files[key]
+    from corpus.reading import read_inputs
+    from tests.conftest import SAMPLE
+
+    doc = next(d for d in read_inputs(SAMPLE).documents if d.path == f.path)
+    previous_end = 0
+    for s in f.sentences:
+        assert doc.text[s.start : s.end] == s.text
+        assert s.text == s.text.strip() and s.text
+        assert s.start >= previous_end
+        previous_end = s.end
+    # Nothing but whitespace is left outside the sentences.
+    covered = set()
+    for s in f.sentences:
+        covered.update(range(s.start, s.end))
+    assert all(doc.text[k].isspace() for k in range(len(doc.text)) if k not in covered)
+
+
+def test_sentences_never_cross_paragraphs():
+    text = "Första stycket utan punkt\nAndra stycket. Med två meningar."
+    sentences = segment(text, "sv", paragraphs(text))
+    assert [s.text for s in sentences] == [
+        "Första stycket utan punkt",
+        "Andra stycket.",
+        "Med två meningar.",
+    ]
+    assert all(text[s.start : s.end] == s.text for s in sentences)
+
+
+def test_arabic_hindi_persian_split_on_their_own_punctuation():
+    assert len(split_sentences("هذه جملة أولى. وهذه جملة ثانية؟ نعم!", "ar")) == 3
+    assert len(split_sentences("यह पहला वाक्य है। यह दूसरा वाक्य है।", "hi")) == 2
+    assert len(split_sentences("این جمله اول است. این جمله دوم است؟", "fa")) == 2
