@@ -21,11 +21,11 @@ corpus: install
 	$(CORPUS) build samples/news --out output/sample
 
 test: install
-	$(PY) -m ruff check corpus tests scripts
+	$(PY) -m ruff check corpus tests $(wildcard scripts)
 	$(PY) -m pytest -q
 
 lint: install
-	$(PY) -m ruff check corpus tests scripts
+	$(PY) -m ruff check corpus tests $(wildcard scripts)
 
 clean:
 	rm -rf output $(VENV)
