@@ -161,12 +161,13 @@ def _dp(src: _Side, tgt: _Side, band: _Band, params: AlignParams, ratio: float):
     back = [np.full(w, -1, dtype=np.int8) for w in width]
     score[0][0] = 0.0  # band.lo[0] == 0
     types = params.bead_types
+    insert = types.index((0, 1)) if (0, 1) in types else None
     for i in range(n + 1):
         lo, hi = band.lo[i], band.hi[i]
         j = np.arange(lo, hi + 1)
         best, arg = score[i], back[i]
         for t, (a, b) in enumerate(types):
-            if a > i:
+            if a > i or a == 0:
                 continue
             prev_j = j - b
             plo, phi = band.lo[i - a], band.hi[i - a]
@@ -195,6 +196,15 @@ def _dp(src: _Side, tgt: _Side, band: _Band, params: AlignParams, ratio: float):
             better = cand > best
             best[better] = cand[better]
             arg[better] = t
+        if insert is not None:
+            # Insertions stay in row i, so they chain: best[j] = max_{k < j} best[k] +
+            # skip * (j - k), a running maximum of best[k] - skip * k. Comparing only
+            # with k < j keeps rounding from turning a cell into its own predecessor.
+            run = np.maximum.accumulate(best - params.skip * j) + params.skip * j
+            chained = np.concatenate([[-np.inf], run[:-1] + params.skip])
+            better = chained > best
+            best[better] = chained[better]
+            arg[better] = insert
     # Trace back from (n, m).
     beads = []
     i, j = n, tgt.n

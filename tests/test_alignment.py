@@ -56,13 +56,20 @@ def test_confidence_separates_translations_from_skips():
     assert all(b.score == 0.0 for b in beads if not (b.src and b.tgt))
 
 
-@pytest.mark.parametrize("n,m", [(0, 0), (0, 3), (4, 0), (1, 1), (2, 7)])
+@pytest.mark.parametrize("n,m", [(0, 0), (0, 3), (4, 0), (1, 1), (2, 7), (1, 12), (9, 1)])
 def test_degenerate_sizes_cover_everything(n, m):
     rng = np.random.default_rng(n * 10 + m)
     s = normalise(rng.normal(size=(n, DIM))).astype(np.float32)
     t = normalise(rng.normal(size=(m, DIM))).astype(np.float32)
     beads = align(s, t, [50] * n, [50] * m)
     assert_covers(beads, n, m)
+
+
+def test_runs_of_insertions_and_deletions():
+    pattern = [(0, 1)] * 4 + [(1, 1)] * 3 + [(1, 0)] * 3 + [(1, 1)] * 2 + [(0, 1)] * 5
+    s, t, ls, lt = synthetic(pattern, seed=3)
+    beads = align(s, t, ls, lt)
+    assert bead_sizes(beads) == pattern
 
 
 def test_long_documents_use_the_band_and_stay_exact():
