@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -16,7 +17,8 @@ from tqdm.auto import tqdm
 
 from corpus import card
 from corpus.alignment import AlignParams, Bead, align, multiway
-from corpus.embedding import load_encoder
+from corpus.cache import EmbeddingCache, default_cache_dir, encode_cached, model_id
+from corpus.embedding import Encoder, load_encoder
 from corpus.errors import CorpusError
 from corpus.grouping import ArticleFile, group_articles
 from corpus.langid import LanguageGuess, identify
@@ -40,6 +42,8 @@ class BuildOptions:
     progress: bool = True
     force: bool = False  # replace an --out folder that this tool did not write
     command: str = ""  # the command line, recorded in the dataset card
+    cache: bool = True  # reuse embeddings of sentences seen in earlier builds
+    cache_dir: Path | None = None  # None: default_cache_dir(out)
 
 
 @dataclass
@@ -73,7 +77,8 @@ class BuildSummary:
     skipped: list[Skipped]
     warnings: list[str]
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
-    n_encoded: int = 0
+    n_encoded: int = 0  # sentences passed to the model
+    n_cached: int = 0  # distinct sentences whose embedding came from the cache
 
 
 @contextmanager
@@ -125,11 +130,19 @@ def build(input_dir: Path, out: Path, options: BuildOptions = BuildOptions()) ->
 
     with _timed(timings, "load model"):
         encoder = load_encoder(options.model)
+        cache = _open_cache(out, encoder, options, warnings)
     with _timed(timings, "embed"):
         texts = [s.text for f in files for s in f.sentences]
-        embeddings = encoder.encode(
-            texts, batch_size=options.batch_size, show_progress_bar=options.progress
+        embeddings, n_cached = encode_cached(
+            encoder,
+            texts,
+            cache,
+            batch_size=options.batch_size,
+            show_progress_bar=options.progress,
         )
+        if cache is not None:
+            warnings += cache.warnings
+            cache.close()
         for f in files:
             f.embeddings = embeddings[f.first_sentence_id : f.first_sentence_id + len(f.sentences)]
 
@@ -214,6 +227,7 @@ def build(input_dir: Path, out: Path, options: BuildOptions = BuildOptions()) ->
             warnings=warnings,
             timings=timings,
             n_encoded=encoder.n_encoded,
+            n_cached=n_cached,
         )
         (staging / "README.md").write_text(
             card.render(
@@ -222,6 +236,20 @@ def build(input_dir: Path, out: Path, options: BuildOptions = BuildOptions()) ->
             encoding="utf-8",
         )
     return summary
+
+
+def _open_cache(
+    out: Path, encoder: Encoder, options: BuildOptions, warnings: list[str]
+) -> EmbeddingCache | None:
+    """The embedding cache, or None (with a warning) when it cannot be used."""
+    if not options.cache:
+        return None
+    folder = options.cache_dir or default_cache_dir(out)
+    try:
+        return EmbeddingCache(folder, model_id(encoder), encoder.dim)
+    except (OSError, sqlite3.Error) as exc:
+        warnings.append(f"{folder}: embedding cache unusable ({exc}); embedding everything")
+        return None
 
 
 def _sentences_table(files: list[SourceFile]) -> pa.Table:
