@@ -4,6 +4,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 CORPUS := $(VENV)/bin/corpus
 BENCHMARKS ?= ../shared/benchmarks
+BENCH_WORK ?= /tmp/corpus-bench
+CHAPTERS ?= 0
 
 .PHONY: install corpus test lint bench bench-align clean
 
@@ -26,6 +28,10 @@ test: install
 
 lint: install
 	$(PY) -m ruff check corpus tests $(wildcard scripts)
+
+# The Bible in five languages as unlabelled files (CHAPTERS=0: all 1,189; hours on a small CPU).
+bench: install
+	$(PY) scripts/bench_build.py $(BENCHMARKS) --chapters $(CHAPTERS) --work $(BENCH_WORK)
 
 clean:
 	rm -rf output $(VENV)

@@ -41,6 +41,8 @@ def report(summary: BuildSummary) -> None:
     table.add_row("files skipped", str(len(summary.skipped)))
     table.add_row("articles", str(summary.n_articles))
     table.add_row("sentences", str(summary.n_sentences))
+    table.add_row("sentences embedded", str(summary.n_encoded))
+    table.add_row("embeddings from cache", str(summary.n_cached))
     for name, n in summary.pairs.items():
         table.add_row(f"pairs {name}", str(n))
     table.add_row("multiway tuples", str(summary.n_multiway))
@@ -51,6 +53,11 @@ def report(summary: BuildSummary) -> None:
         err.print(f"skipped {skipped.path}: {skipped.reason}", highlight=False)
     for warning in summary.warnings:
         err.print(f"warning: {warning}", highlight=False)
+
+
+def warn(summary: BuildSummary) -> None:
+    for warning in summary.warnings:
+        err.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
 
 
 @app.command("build")
@@ -70,6 +77,13 @@ def build_command(
     force: Annotated[
         bool, typer.Option(help="Replace --out even if this tool did not write it.")
     ] = False,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(help="Embedding cache folder (default: .cache beside --out)."),
+    ] = None,
+    cache: Annotated[
+        bool, typer.Option(help="Reuse embeddings of sentences seen in earlier builds.")
+    ] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
     """Find translated articles, align their sentences, write Parquet + a dataset card."""
@@ -83,6 +97,8 @@ def build_command(
         min_score=min_score,
         progress=not quiet,
         force=force,
+        cache=cache,
+        cache_dir=cache_dir,
         command=shlex.join(["corpus", *sys.argv[1:]]),
     )
     try:
@@ -99,3 +115,4 @@ def build_command(
         ) from None
     if not quiet or summary.skipped or summary.warnings:
         report(summary)
+    warn(summary)

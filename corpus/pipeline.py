@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -16,7 +17,8 @@ from tqdm.auto import tqdm
 
 from corpus import card
 from corpus.alignment import AlignParams, Bead, align, multiway
-from corpus.embedding import load_encoder
+from corpus.cache import EmbeddingCache, default_cache_dir, encode_cached, model_id
+from corpus.embedding import Encoder, load_encoder
 from corpus.errors import CorpusError
 from corpus.grouping import ArticleFile, group_articles
 from corpus.langid import LanguageGuess, identify
@@ -40,6 +42,8 @@ class BuildOptions:
     progress: bool = True
     force: bool = False  # replace an --out folder that this tool did not write
     command: str = ""  # the command line, recorded in the dataset card
+    cache: bool = True  # reuse embeddings of sentences seen in earlier builds
+    cache_dir: Path | None = None  # None: default_cache_dir(out)
 
 
 @dataclass
@@ -73,14 +77,18 @@ class BuildSummary:
     skipped: list[Skipped]
     warnings: list[str]
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
-    n_encoded: int = 0
+    cpu: dict[str, float] = field(default_factory=dict)  # process CPU seconds per stage
+    n_encoded: int = 0  # sentences passed to the model
+    n_cached: int = 0  # distinct sentences whose embedding came from the cache
 
 
 @contextmanager
-def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
-    start = time.perf_counter()
+def _timed(timings: dict[str, float], stage: str, cpu: dict[str, float]) -> Iterator[None]:
+    """Add the stage's wall time and its CPU time (all threads: cpu / wall = cores busy)."""
+    start, start_cpu = time.perf_counter(), time.process_time()
     yield
     timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start
+    cpu[stage] = cpu.get(stage, 0.0) + time.process_time() - start_cpu
 
 
 def _pair_rows(a: SourceFile, b: SourceFile, beads: list[Bead], min_score: float) -> list[dict]:
@@ -101,12 +109,13 @@ def _pair_rows(a: SourceFile, b: SourceFile, beads: list[Bead], min_score: float
 def build(input_dir: Path, out: Path, options: BuildOptions = BuildOptions()) -> BuildSummary:
     """Build an aligned corpus from the files under ``input_dir`` into ``out``."""
     timings: dict[str, float] = {}
-    with _timed(timings, "read"):
+    cpu: dict[str, float] = {}
+    with _timed(timings, "read", cpu):
         read = read_inputs(input_dir, progress=options.progress)
     if not read.documents:
         raise CorpusError(f"{input_dir}: no readable text files")
 
-    with _timed(timings, "identify"):
+    with _timed(timings, "identify", cpu):
         guesses = [identify(doc.text, doc.paragraphs) for doc in read.documents]
     warnings = list(read.warnings)
     warnings += [
@@ -115,7 +124,7 @@ def build(input_dir: Path, out: Path, options: BuildOptions = BuildOptions()) ->
         if g.mixed
     ]
 
-    with _timed(timings, "segment"):
+    with _timed(timings, "segment", cpu):
         files: list[SourceFile] = []
         next_id = 0
         for doc, guess in zip(read.documents, guesses, strict=True):
@@ -123,17 +132,25 @@ def build(input_dir: Path, out: Path, options: BuildOptions = BuildOptions()) ->
             files.append(SourceFile(doc, guess, sentences, next_id))
             next_id += len(sentences)
 
-    with _timed(timings, "load model"):
+    with _timed(timings, "load model", cpu):
         encoder = load_encoder(options.model)
-    with _timed(timings, "embed"):
+        cache = _open_cache(out, encoder, options, warnings)
+    with _timed(timings, "embed", cpu):
         texts = [s.text for f in files for s in f.sentences]
-        embeddings = encoder.encode(
-            texts, batch_size=options.batch_size, show_progress_bar=options.progress
+        embeddings, n_cached = encode_cached(
+            encoder,
+            texts,
+            cache,
+            batch_size=options.batch_size,
+            show_progress_bar=options.progress,
         )
+        if cache is not None:
+            warnings += cache.warnings
+            cache.close()
         for f in files:
             f.embeddings = embeddings[f.first_sentence_id : f.first_sentence_id + len(f.sentences)]
 
-    with _timed(timings, "group"):
+    with _timed(timings, "group", cpu):
         grouping = group_articles(
             [ArticleFile(f.doc.sha256, f.lang.lang, f.embeddings) for f in files]
         )
@@ -151,7 +168,7 @@ def build(input_dir: Path, out: Path, options: BuildOptions = BuildOptions()) ->
 
     pair_rows: dict[tuple[str, str], list[dict]] = defaultdict(list)
     multi_rows: list[dict] = []
-    with _timed(timings, "align"):
+    with _timed(timings, "align", cpu):
         for article_id in tqdm(
             sorted(articles), desc="aligning", unit="article", disable=not options.progress
         ):
@@ -188,7 +205,7 @@ def build(input_dir: Path, out: Path, options: BuildOptions = BuildOptions()) ->
                 )
 
     all_langs = sorted({f.lang.lang for f in files if f.article_id is not None})
-    with _timed(timings, "write"), atomic_output(out, force=options.force) as staging:
+    with _timed(timings, "write", cpu), atomic_output(out, force=options.force) as staging:
         write_table(_sentences_table(files), staging / "sentences.parquet")
         write_table(_articles_table(files), staging / "articles.parquet")
         counts = {}
@@ -213,7 +230,9 @@ def build(input_dir: Path, out: Path, options: BuildOptions = BuildOptions()) ->
             skipped=read.skipped,
             warnings=warnings,
             timings=timings,
+            cpu=cpu,
             n_encoded=encoder.n_encoded,
+            n_cached=n_cached,
         )
         (staging / "README.md").write_text(
             card.render(
@@ -222,6 +241,20 @@ def build(input_dir: Path, out: Path, options: BuildOptions = BuildOptions()) ->
             encoding="utf-8",
         )
     return summary
+
+
+def _open_cache(
+    out: Path, encoder: Encoder, options: BuildOptions, warnings: list[str]
+) -> EmbeddingCache | None:
+    """The embedding cache, or None (with a warning) when it cannot be used."""
+    if not options.cache:
+        return None
+    folder = options.cache_dir or default_cache_dir(out)
+    try:
+        return EmbeddingCache(folder, model_id(encoder), encoder.dim)
+    except (OSError, sqlite3.Error) as exc:
+        warnings.append(f"{folder}: embedding cache unusable ({exc}); embedding everything")
+        return None
 
 
 def _sentences_table(files: list[SourceFile]) -> pa.Table:

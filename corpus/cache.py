@@ -1,0 +1,149 @@
+"""Embedding cache: one SQLite file per model, so rebuilds embed only new sentences.
+
+Key: sha256 of the model id and the exact sentence text; value: the float32 row
+as bytes. A ``meta`` table records the model id and the dimension. A file that
+is not SQLite, was written for another model or dimension, or returns rows that
+are not unit vectors is never trusted: it is reported in a warning and rebuilt.
+
+Default location: ``<parent of OUT>/.cache/`` (beside the output folder, which
+every build replaces atomically), one ``embeddings-<model hash>.sqlite`` per model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from corpus.embedding import Encoder
+
+SCHEMA_VERSION = "1"
+_CHUNK = 500  # keys per SELECT ... IN (...), below SQLite's bound-parameter limit
+_STORE_EVERY = 2048  # texts embedded between two commits to the cache
+
+
+def default_cache_dir(out: Path) -> Path:
+    return out.absolute().parent / ".cache"
+
+
+def model_id(encoder: Encoder) -> str:
+    """The model name and its runtime version: a new release may embed differently."""
+    return f"{encoder.name} ({encoder.version})"
+
+
+def _key(model: str, text: str) -> bytes:
+    return hashlib.sha256(f"{model}\0{text}".encode()).digest()
+
+
+class EmbeddingCache:
+    """Unit-vector embeddings of exact texts for one model, in one SQLite file."""
+
+    def __init__(self, folder: Path, model: str, dim: int) -> None:
+        self.model, self.dim = model, dim
+        slug = hashlib.sha256(model.encode()).hexdigest()[:16]
+        self.path = folder / f"embeddings-{slug}.sqlite"
+        self.warnings: list[str] = []
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = self._open()
+        except sqlite3.DatabaseError as exc:
+            self._db = self._rebuild(f"unreadable ({exc})")
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
+        db.execute("CREATE TABLE IF NOT EXISTS emb (key BLOB PRIMARY KEY, vec BLOB) WITHOUT ROWID")
+        meta = dict(db.execute("SELECT name, value FROM meta"))
+        want = {"schema": SCHEMA_VERSION, "model": self.model, "dim": str(self.dim)}
+        if not meta:
+            db.executemany("INSERT INTO meta VALUES (?, ?)", want.items())
+            db.commit()
+        elif meta != want:
+            db.close()
+            return self._rebuild(f"written for {meta.get('model')} dim {meta.get('dim')}")
+        return db
+
+    def _rebuild(self, why: str) -> sqlite3.Connection:
+        self.warnings.append(f"{self.path}: embedding cache {why}; rebuilt from scratch")
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        return self._open()
+
+    def get(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """The cached rows among ``texts``; a corrupt store is rebuilt and yields nothing."""
+        by_key = {_key(self.model, t): t for t in texts}
+        keys = list(by_key)
+        found: dict[str, np.ndarray] = {}
+        try:
+            for i in range(0, len(keys), _CHUNK):
+                chunk = keys[i : i + _CHUNK]
+                rows = self._db.execute(
+                    f"SELECT key, vec FROM emb WHERE key IN ({','.join('?' * len(chunk))})", chunk
+                ).fetchall()
+                for key, vec in rows:
+                    found[by_key[key]] = np.frombuffer(vec, dtype=np.float32)
+        except sqlite3.DatabaseError as exc:
+            self._db = self._rebuild(f"unreadable ({exc})")
+            return {}
+        if found and not self._valid(np.stack(list(found.values()))):
+            self._db.close()
+            self._db = self._rebuild("holds rows that are not unit vectors")
+            return {}
+        return found
+
+    def _valid(self, rows: np.ndarray) -> bool:
+        if rows.ndim != 2 or rows.shape[1] != self.dim:
+            return False
+        return bool(np.all(np.abs(np.linalg.norm(rows, axis=1) - 1.0) < 1e-3))
+
+    def put(self, texts: Sequence[str], embeddings: np.ndarray) -> None:
+        rows = np.ascontiguousarray(embeddings, dtype=np.float32)
+        with self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO emb VALUES (?, ?)",
+                ((_key(self.model, t), row.tobytes()) for t, row in zip(texts, rows, strict=True)),
+            )
+
+    def __len__(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM emb").fetchone()[0])
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def encode_cached(
+    encoder: Encoder,
+    texts: Sequence[str],
+    cache: EmbeddingCache | None,
+    *,
+    batch_size: int = 32,
+    show_progress_bar: bool = False,
+) -> tuple[np.ndarray, int]:
+    """Embed ``texts`` like ``Encoder.encode``; only texts neither cached nor repeated reach
+    the model. Returns the (n, dim) rows and how many distinct texts came from the cache.
+
+    New rows are stored every ``_STORE_EVERY`` texts, so an interrupted build keeps them.
+    """
+    unique = list(dict.fromkeys(texts))
+    known = cache.get(unique) if cache is not None else {}
+    # Sorted by length, the chunks keep Encoder.encode's padding economy.
+    todo = sorted((t for t in unique if t not in known), key=len)
+    with tqdm(
+        total=len(todo), desc="embedding", unit="sent", disable=not show_progress_bar, leave=False
+    ) as bar:
+        for i in range(0, len(todo), _STORE_EVERY):
+            chunk = todo[i : i + _STORE_EVERY]
+            new = encoder.encode(chunk, batch_size=batch_size)
+            if cache is not None:
+                cache.put(chunk, new)
+            known.update(zip(chunk, new, strict=True))
+            bar.update(len(chunk))
+    out = np.empty((len(texts), encoder.dim), dtype=np.float32)
+    for i, t in enumerate(texts):
+        out[i] = known[t]
+    return out, len(unique) - len(todo)

@@ -1,0 +1,109 @@
+"""The embedding cache: exact-text keys, foreign and corrupt stores, incremental rebuilds."""
+
+import shutil
+
+import numpy as np
+import pyarrow.parquet as pq
+from typer.testing import CliRunner
+
+from corpus.cache import EmbeddingCache, encode_cached, model_id
+from corpus.cli import app
+from corpus.pipeline import BuildOptions, build
+from tests.conftest import SAMPLE
+
+
+def unit_rows(n, dim=8, seed=0):
+    v = np.random.default_rng(seed).normal(size=(n, dim)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def test_rows_come_back_for_the_exact_text_and_model(tmp_path):
+    cache = EmbeddingCache(tmp_path, "model-a", 8)
+    rows = unit_rows(2)
+    cache.put(["Hello world.", "Hej världen."], rows)
+    cache.close()
+    cache = EmbeddingCache(tmp_path, "model-a", 8)
+    got = cache.get(["Hello world.", "Hello  world.", "Hej världen."])
+    assert set(got) == {"Hello world.", "Hej världen."}  # a changed space is another text
+    np.testing.assert_array_equal(got["Hej världen."], rows[1])
+    assert cache.warnings == [] and len(cache) == 2
+    assert EmbeddingCache(tmp_path, "model-b", 8).get(["Hello world."]) == {}
+
+
+def test_foreign_cache_is_rebuilt_with_a_warning(tmp_path):
+    other = EmbeddingCache(tmp_path / "other", "model-b", 8)
+    other.put(["Hello world."], unit_rows(1))
+    other.close()
+    mine = EmbeddingCache(tmp_path, "model-a", 8)
+    mine.close()
+    shutil.copy(other.path, mine.path)  # a file of model-b under model-a's name
+    cache = EmbeddingCache(tmp_path, "model-a", 8)
+    assert cache.get(["Hello world."]) == {}
+    assert len(cache.warnings) == 1 and "written for model-b" in cache.warnings[0]
+    assert len(cache) == 0
+
+
+def test_corrupt_file_is_rebuilt_with_a_warning(tmp_path):
+    cache = EmbeddingCache(tmp_path, "model-a", 8)
+    cache.close()
+    cache.path.write_bytes(b"not a database at all" * 100)
+    cache = EmbeddingCache(tmp_path, "model-a", 8)
+    assert "unreadable" in cache.warnings[0]
+    cache.put(["x"], unit_rows(1))
+    assert set(cache.get(["x"])) == {"x"}
+
+
+def test_rows_that_are_not_unit_vectors_are_not_trusted(tmp_path):
+    cache = EmbeddingCache(tmp_path, "model-a", 8)
+    cache.put(["a", "b"], unit_rows(2) * np.float32(3.0))
+    assert cache.get(["a", "b"]) == {}
+    assert "not unit vectors" in cache.warnings[0]
+    assert len(cache) == 0
+
+
+def test_encode_cached_embeds_each_new_text_once(encoder, tmp_path):
+    texts = ["The river rose overnight.", "Floden steg under natten.", "The river rose overnight."]
+    cache = EmbeddingCache(tmp_path, model_id(encoder), encoder.dim)
+    before = encoder.n_encoded
+    first, n_cached = encode_cached(encoder, texts, cache)
+    assert (encoder.n_encoded - before, n_cached) == (2, 0)
+    np.testing.assert_allclose(first, encoder.encode(texts), atol=1e-5)
+    again, n_cached = encode_cached(encoder, [*texts, "Ny mening."], cache)
+    assert (encoder.n_encoded - before, n_cached) == (2 + 3 + 1, 2)  # 3: the check just above
+    np.testing.assert_array_equal(again[:3], first)
+
+
+def test_rebuilds_embed_only_new_sentences(sample_build, tmp_path):
+    # The sample build filled the default cache beside its output: nothing is new here.
+    src = tmp_path / "in"
+    shutil.copytree(SAMPLE, src)
+    options = BuildOptions(progress=False, cache_dir=sample_build.parent / ".cache")
+    distinct = pq.read_table(sample_build / "sentences.parquet")["text"].unique()
+    unchanged = build(src, tmp_path / "out", options)
+    assert unchanged.n_encoded == 0 and unchanged.n_cached == len(distinct) > 100
+    assert unchanged.pairs == {
+        name.name: pq.read_metadata(next(name.glob("*.parquet"))).num_rows
+        for name in (sample_build / "data").iterdir()
+        if name.name != "multiway"
+    }
+    # One word of one sentence of the Swedish file changes: one sentence to embed.
+    sv = next(src.glob("003_*"))
+    text = sv.read_text(encoding="utf-8")
+    sv.write_text(text.replace("vårmötet 2025", "vårmötet år 2025", 1), encoding="utf-8")
+    edited = build(src, tmp_path / "out", options)
+    assert edited.n_encoded == 1 and edited.n_cached == len(distinct) - 1
+
+
+def test_cli_warns_about_a_corrupt_cache_and_rebuilds_it(encoder, tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in ("000_*", "003_*"):
+        shutil.copy(next(SAMPLE.glob(name)), src)
+    cache = EmbeddingCache(tmp_path / "cache", model_id(encoder), encoder.dim)
+    cache.close()
+    cache.path.write_bytes(b"\0garbage" * 512)
+    args = ["build", str(src), "--out", str(tmp_path / "out"), "--quiet"]
+    result = CliRunner().invoke(app, [*args, "--cache-dir", str(tmp_path / "cache")])
+    assert result.exit_code == 0, result.output
+    assert "embedding cache unreadable" in result.output and "rebuilt" in result.output
+    assert len(EmbeddingCache(tmp_path / "cache", model_id(encoder), encoder.dim)) > 20
