@@ -51,8 +51,6 @@ def report(summary: BuildSummary) -> None:
     Console(stderr=True).print(table)
     for skipped in summary.skipped:
         err.print(f"skipped {skipped.path}: {skipped.reason}", highlight=False)
-    for warning in summary.warnings:
-        err.print(f"warning: {warning}", highlight=False)
 
 
 def warn(summary: BuildSummary) -> None:
@@ -113,6 +111,6 @@ def build_command(
         raise fail(
             f"internal error: {type(exc).__name__}: {exc} (set CORPUS_DEBUG=1 for a traceback)"
         ) from None
-    if not quiet or summary.skipped or summary.warnings:
+    if not quiet or summary.skipped:
         report(summary)
     warn(summary)
