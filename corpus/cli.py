@@ -49,6 +49,8 @@ def report(summary: BuildSummary) -> None:
     Console(stderr=True).print(table)
     for skipped in summary.skipped:
         err.print(f"skipped {skipped.path}: {skipped.reason}", highlight=False)
+    for warning in summary.warnings:
+        err.print(f"warning: {warning}", highlight=False)
 
 
 @app.command("build")
@@ -95,5 +97,5 @@ def build_command(
         raise fail(
             f"internal error: {type(exc).__name__}: {exc} (set CORPUS_DEBUG=1 for a traceback)"
         ) from None
-    if not quiet or summary.skipped:
+    if not quiet or summary.skipped or summary.warnings:
         report(summary)

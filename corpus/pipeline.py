@@ -27,6 +27,8 @@ from corpus.writing import (
     SENTENCES_SCHEMA,
     atomic_output,
     bead_schema,
+    output_lock,
+    pause_point,
     write_config,
     write_table,
 )
@@ -81,6 +83,7 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
     start = time.perf_counter()
     yield
     timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start
+    pause_point(stage)
 
 
 def _pair_rows(a: SourceFile, b: SourceFile, beads: list[Bead], min_score: float) -> list[dict]:
@@ -99,7 +102,18 @@ def _pair_rows(a: SourceFile, b: SourceFile, beads: list[Bead], min_score: float
 
 
 def build(input_dir: Path, out: Path, options: BuildOptions = BuildOptions()) -> BuildSummary:
-    """Build an aligned corpus from the files under ``input_dir`` into ``out``."""
+    """Build an aligned corpus from the files under ``input_dir`` into ``out``.
+
+    The output lock is taken first, so a second build into ``out`` is refused at once
+    rather than after its embedding work.
+    """
+    with output_lock(out) as lock_warnings:
+        summary = _build(input_dir, out, options)
+    summary.warnings[:0] = lock_warnings
+    return summary
+
+
+def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
     timings: dict[str, float] = {}
     with _timed(timings, "read"):
         read = read_inputs(input_dir, progress=options.progress)
