@@ -165,8 +165,20 @@ def _dp(src: _Side, tgt: _Side, band: _Band, params: AlignParams, ratio: float):
         lo, hi = band.lo[i], band.hi[i]
         j = np.arange(lo, hi + 1)
         best, arg = score[i], back[i]
-        for t, (a, b) in enumerate(types):
+        # Insertions (0, b) extend cells of the same row, so they go last.
+        for t, (a, b) in sorted(enumerate(types), key=lambda tb: tb[1][0] == 0):
             if a > i:
+                continue
+            if a == 0:
+                # Runs of insertions: D[i, j] = max_k D[i, j - k b] + k b skip, a running
+                # maximum along the row (one vectorised step would allow only one per row).
+                for r in range(b):
+                    row = best[r::b]  # views: writes go into the row
+                    steps = np.arange(len(row)) * (b * params.skip)
+                    run = np.maximum.accumulate(row - steps) + steps
+                    better = run > row + 1e-9  # tolerance: ties keep the direct bead
+                    row[better] = run[better]
+                    arg[r::b][better] = t
                 continue
             prev_j = j - b
             plo, phi = band.lo[i - a], band.hi[i - a]
@@ -175,8 +187,8 @@ def _dp(src: _Side, tgt: _Side, band: _Band, params: AlignParams, ratio: float):
                 continue
             cand = np.full(len(j), -np.inf)
             cand[ok] = score[i - a][prev_j[ok] - plo]
-            if a == 0 or b == 0:
-                value = params.skip * (a + b)
+            if b == 0:
+                value = params.skip * a
             else:
                 s_vec, s_len, s_knn = src.span(np.array(i), a)
                 t_vec, t_len, t_knn = tgt.span(j[ok], b)
