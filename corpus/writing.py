@@ -14,6 +14,8 @@ complete, so a crash never leaves a half-written dataset behind.
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import os
 import shutil
 import sys
@@ -29,6 +31,9 @@ from corpus.errors import CorpusError
 
 MARKER = ".corpus-build"  # identifies a folder this tool wrote, so it may replace it
 ROWS_PER_SHARD = 500_000
+
+_LIBC = ctypes.CDLL(None, use_errno=True)
+_AT_FDCWD, _RENAME_EXCHANGE = -100, 2  # from <fcntl.h> and <linux/fs.h>
 
 SENTENCES_SCHEMA = pa.schema(
     [
@@ -169,14 +174,32 @@ def recover(out: Path) -> list[str]:
     return notes
 
 
+def exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step (Linux renameat2 RENAME_EXCHANGE).
+
+    Returns False where the system or file system cannot, so the caller falls back to
+    two renames.
+    """
+    renameat2 = getattr(_LIBC, "renameat2", None)
+    if renameat2 is None:
+        return False
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
 @contextmanager
 def atomic_output(out: Path, *, force: bool = False) -> Iterator[Path]:
     """Yield a staging folder; on success it replaces ``out``, on failure it is removed.
 
     An existing ``out`` is replaced only when an earlier build wrote it (or it is
     empty), unless ``force``: a typo in ``--out`` must not delete someone's data.
-    The swap is two renames (OUT -> .OUT.old-PID, staging -> OUT); a kill between them
-    is repaired by `recover` at the start of the next build.
+    The swap is one atomic exchange where the system has it (Linux), else two renames
+    (OUT -> .OUT.old-PID, staging -> OUT); a kill between those is repaired by `recover`
+    at the start of the next build.
     """
     out = out.absolute()
     if out.exists() and not out.is_dir():
@@ -198,6 +221,11 @@ def atomic_output(out: Path, *, force: bool = False) -> Iterator[Path]:
         yield staging
         (staging / MARKER).write_text("written by corpus build\n")
         pause_point("written")
+        if out.exists() and exchange(staging, out):
+            # Staging now holds the previous build; OUT was complete at every instant.
+            pause_point("swapped")
+            shutil.rmtree(staging, ignore_errors=True)
+            return
         if out.exists():
             out.rename(old)
         pause_point("swapping")

@@ -122,6 +122,18 @@ def test_disk_full_leaves_previous_output_and_nothing_partial(tmp_path, monkeypa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
+@pytest.mark.parametrize("atomic_exchange", [True, False])
+def test_replace_works_with_and_without_atomic_exchange(tmp_path, monkeypatch, atomic_exchange):
+    if not atomic_exchange:
+        monkeypatch.setattr("corpus.writing.exchange", lambda a, b: False)
+    out = tmp_path / "out"
+    for text in ("first", "second"):
+        with atomic_output(out) as staging:
+            (staging / "a.txt").write_text(text)
+    assert (out / "a.txt").read_text() == "second"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
 def test_failed_rename_into_place_restores_the_previous_build(tmp_path, monkeypatch):
     out = tmp_path / "out"
     with atomic_output(out) as staging:
@@ -134,6 +146,7 @@ def test_failed_rename_into_place_restores_the_previous_build(tmp_path, monkeypa
         return real_rename(self, target)
 
     monkeypatch.setattr(Path, "rename", rename)
+    monkeypatch.setattr("corpus.writing.exchange", lambda a, b: False)  # the two-rename path
     with pytest.raises(CorpusError, match="cannot write output"), atomic_output(out) as staging:
         (staging / "a.txt").write_text("second")
     assert (out / "a.txt").read_text() == "first"
