@@ -48,9 +48,9 @@ def report(summary: BuildSummary) -> None:
         table.add_row(f"time {stage}", f"{seconds:.1f} s")
     Console(stderr=True).print(table)
     for skipped in summary.skipped:
-        err.print(f"skipped {skipped.path}: {skipped.reason}", highlight=False)
+        err.print(f"skipped {skipped.path}: {skipped.reason}", highlight=False, soft_wrap=True)
     for warning in summary.warnings:
-        err.print(f"warning: {warning}", highlight=False)
+        err.print(f"warning: {warning}", highlight=False, soft_wrap=True)
 
 
 @app.command("build")

@@ -1,14 +1,19 @@
 """End to end: the CLI on the bundled sample, read back with pyarrow, pandas, DuckDB, datasets."""
 
+import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
 from corpus.cli import app
-from tests.conftest import SAMPLE
+from tests.conftest import ROOT, SAMPLE
 
 runner = CliRunner()
 PAIRS = ["ar-hi", "ar-sv", "hi-sv"]
@@ -111,3 +116,83 @@ def test_one_language_only_builds_nothing(tmp_path):
     assert "no two files are translations" in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def small_pair(root: Path, paragraphs: int = 3) -> Path:
+    """The first paragraphs of the sample's Arabic and Swedish renderings of one article."""
+    root.mkdir(parents=True, exist_ok=True)
+    for key, name in (("000", "ar.txt"), ("003", "sv.txt")):
+        lines = [x for x in next(SAMPLE.glob(f"{key}_*")).read_text().splitlines() if x.strip()]
+        (root / name).write_text("\n\n".join(lines[:paragraphs]) + "\n", encoding="utf-8")
+    return root
+
+
+def parquet_data(out: Path) -> dict[str, list[dict]]:
+    """Every Parquet file under ``out`` (relative path -> rows), hidden folders included."""
+    return {
+        p.relative_to(out).as_posix(): pq.read_table(p).to_pylist() for p in out.rglob("*.parquet")
+    }
+
+
+def start_build(src: Path, out: Path, pause: str | None = None) -> subprocess.Popen:
+    """A real ``corpus build`` process; with ``pause`` it stops there until killed."""
+    env = {**os.environ, "CORPUS_PAUSE_AT": f"{pause}:300" if pause else ""}
+    return subprocess.Popen(
+        [sys.executable, "-m", "corpus", "build", str(src), "--out", str(out), "--quiet"],
+        cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def wait_for_pause(proc: subprocess.Popen, point: str) -> None:
+    for line in proc.stderr:
+        if f"paused at {point}" in line:
+            return
+    raise AssertionError(f"build exited ({proc.wait()}) before reaching {point}")
+
+
+@pytest.mark.slow
+def test_sigkill_at_any_stage_keeps_the_previous_build(tmp_path):
+    src, out = small_pair(tmp_path / "in"), tmp_path / "out"
+    assert start_build(src, out).wait() == 0
+    previous = parquet_data(out)
+    assert previous["data/ar-sv/train-00000-of-00001.parquet"]
+    # Before embedding, before the swap with everything written, and just after the swap.
+    for point in ("read", "embed", "written", "swapped"):
+        proc = start_build(src, out, pause=point)
+        wait_for_pause(proc, point)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert parquet_data(out) == previous, point  # intact, no half-written file inside
+        assert (tmp_path / ".out.lock").read_text().strip() == str(proc.pid)
+    # The next build takes over the dead build's lock, clears its leftovers and completes,
+    # with exactly the same data (builds are deterministic).
+    result = runner.invoke(app, ["build", str(src), "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "removed stale lock" in result.output
+    assert parquet_data(out) == previous
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out"]
+
+
+def test_second_build_into_the_same_folder_is_refused(tmp_path):
+    src, out = small_pair(tmp_path / "in"), tmp_path / "out"
+    first = start_build(src, out, pause="read")
+    try:
+        wait_for_pause(first, "read")
+        result = runner.invoke(app, ["build", str(src), "--out", str(out), "--quiet"])
+        assert result.exit_code == 1
+        assert f"another build (pid {first.pid}) is writing this folder" in result.output
+        assert "Traceback" not in result.output
+    finally:
+        first.kill()
+        first.wait()
+    assert not out.exists()
+
+
+@pytest.mark.slow
+def test_two_builds_of_the_sample_are_identical(sample_build, tmp_path):
+    out = tmp_path / "again"
+    result = runner.invoke(app, ["build", str(SAMPLE), "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    first, second = parquet_data(sample_build), parquet_data(out)
+    assert sorted(first) == sorted(second) and len(first) == 6
+    assert first == second  # row order and values
