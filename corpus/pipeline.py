@@ -18,7 +18,7 @@ from corpus import card
 from corpus.alignment import AlignParams, Bead, align, multiway
 from corpus.embedding import load_encoder
 from corpus.errors import CorpusError
-from corpus.grouping import ArticleFile, group_articles
+from corpus.grouping import ArticleFile, group_articles, near_duplicates
 from corpus.langid import LanguageGuess, identify
 from corpus.reading import Document, Skipped, read_inputs
 from corpus.segmentation import Sentence, segment
@@ -32,6 +32,10 @@ from corpus.writing import (
     write_config,
     write_table,
 )
+
+# A long article has a few hundred sentences and a whole book tens of thousands; beyond this
+# a file is a dump, not an article, and embedding it would take hours.
+MAX_SENTENCES_PER_FILE = 50_000
 
 
 @dataclass(frozen=True)
@@ -129,11 +133,16 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
         if g.mixed
     ]
 
+    skipped = list(read.skipped)
     with _timed(timings, "segment"):
         files: list[SourceFile] = []
         next_id = 0
         for doc, guess in zip(read.documents, guesses, strict=True):
             sentences = segment(doc.text, guess.lang, doc.paragraphs)
+            if len(sentences) > MAX_SENTENCES_PER_FILE:
+                reason = f"too many sentences ({len(sentences)} > {MAX_SENTENCES_PER_FILE})"
+                skipped.append(Skipped(doc.path, f"{reason}; split it into articles"))
+                continue
             files.append(SourceFile(doc, guess, sentences, next_id))
             next_id += len(sentences)
 
@@ -148,6 +157,22 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
             f.embeddings = embeddings[f.first_sentence_id : f.first_sentence_id + len(f.sentences)]
 
     with _timed(timings, "group"):
+        copies = near_duplicates(
+            [ArticleFile(f.doc.sha256, f.lang.lang, f.embeddings) for f in files]
+        )
+        skipped += [
+            Skipped(
+                files[c.a].doc.path,
+                f"near duplicate of {files[c.b].doc.path} "
+                f"({c.score:.0%} of its sentences match in order)",
+            )
+            for c in copies
+        ]
+        files = [f for k, f in enumerate(files) if k not in {c.a for c in copies}]
+        next_id = 0  # sentence ids stay consecutive without the copies
+        for f in files:
+            f.first_sentence_id = next_id
+            next_id += len(f.sentences)
         grouping = group_articles(
             [ArticleFile(f.doc.sha256, f.lang.lang, f.embeddings) for f in files]
         )
@@ -224,7 +249,7 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
             n_sentences=next_id,
             pairs=counts,
             n_multiway=len(multi_rows),
-            skipped=read.skipped,
+            skipped=sorted(skipped, key=lambda entry: entry.path),
             warnings=warnings,
             timings=timings,
             n_encoded=encoder.n_encoded,
