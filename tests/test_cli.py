@@ -270,3 +270,13 @@ def test_bad_inputs_are_skipped_with_reasons_and_the_build_goes_on(tmp_path):
     assert sorted(a["path"] for a in articles) == ["ar-cp1256.txt", "mixed.txt", "sv-latin1.txt"]
     assert next(a for a in articles if a["path"] == "mixed.txt")["lang_mixed"]
     assert config(out, "ar-sv").num_rows >= 5
+
+
+def test_unwritable_output_is_one_clear_error_before_any_work(tmp_path):
+    src = small_pair(tmp_path / "in")
+    (tmp_path / "file").write_text("not a folder")
+    result = runner.invoke(app, ["build", str(src), "--out", str(tmp_path / "file" / "out")])
+    assert result.exit_code == 1
+    assert result.output.startswith("error: ") and "cannot write output" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "in"]
