@@ -83,4 +83,8 @@ def render(
         lines += ["## Skipped inputs", ""]
         lines += [f"- `{s.path}`: {s.reason}" for s in summary.skipped]
         lines.append("")
+    if summary.warnings:
+        lines += ["## Warnings", ""]
+        lines += [f"- {w}" for w in summary.warnings]
+        lines.append("")
     return "\n".join(yaml + lines)

@@ -50,7 +50,9 @@ def report(summary: BuildSummary) -> None:
         table.add_row(f"time {stage}", f"{seconds:.1f} s")
     Console(stderr=True).print(table)
     for skipped in summary.skipped:
-        err.print(f"skipped {skipped.path}: {skipped.reason}", highlight=False)
+        err.print(f"skipped {skipped.path}: {skipped.reason}", highlight=False, soft_wrap=True)
+    for warning in summary.warnings:
+        err.print(f"warning: {warning}", highlight=False, soft_wrap=True)
 
 
 def warn(summary: BuildSummary) -> None:
@@ -111,6 +113,6 @@ def build_command(
         raise fail(
             f"internal error: {type(exc).__name__}: {exc} (set CORPUS_DEBUG=1 for a traceback)"
         ) from None
-    if not quiet or summary.skipped:
+    if not quiet or summary.skipped or summary.warnings:
         report(summary)
     warn(summary)

@@ -26,6 +26,9 @@ import numpy as np
 from corpus.embedding import normalise
 
 MIN_TRANSLATION_SCORE = 0.5  # share of the shorter file in a monotone chain of mutual matches
+# The same score within one language: two different articles share few ordered matches, a
+# copy with small edits shares nearly all.
+NEAR_DUPLICATE_SCORE = 0.9
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,56 @@ def _candidates(doc: np.ndarray, left: np.ndarray, right: np.ndarray, k: int) ->
     return pairs
 
 
+def _document_vectors(files: Sequence[ArticleFile]) -> np.ndarray:
+    return normalise(
+        np.stack(
+            [
+                f.embeddings.mean(0) if len(f.embeddings) else np.zeros(f.embeddings.shape[1])
+                for f in files
+            ]
+        ).astype(np.float32)
+    )
+
+
+def _by_lang(files: Sequence[ArticleFile]) -> dict[str, list[int]]:
+    by_lang: dict[str, list[int]] = defaultdict(list)
+    for i, f in enumerate(files):
+        by_lang[f.lang].append(i)
+    return by_lang
+
+
+def near_duplicates(
+    files: Sequence[ArticleFile],
+    *,
+    candidates: int = 5,
+    min_score: float = NEAR_DUPLICATE_SCORE,
+) -> list[Link]:
+    """Same-language files that are copies of an earlier file with small edits.
+
+    Returns links (a: the copy, b: the earlier file that is kept); the same candidate
+    search and ``translation_score`` as for translations, applied within each language.
+    """
+    if not files:
+        return []
+    doc = _document_vectors(files)
+    copies: list[Link] = []
+    dropped: set[int] = set()
+    for members in _by_lang(files).values():
+        if len(members) < 2:
+            continue
+        idx = np.array(members)
+        # Each file is its own nearest neighbour, hence one candidate more.
+        pairs = {(min(i, j), max(i, j)) for i, j in _candidates(doc, idx, idx, candidates + 1)}
+        for kept, copy in sorted(pairs):
+            if kept == copy or kept in dropped or copy in dropped:
+                continue
+            score = translation_score(files[kept].embeddings, files[copy].embeddings)
+            if score >= min_score:
+                copies.append(Link(copy, kept, score))
+                dropped.add(copy)
+    return copies
+
+
 def group_articles(
     files: Sequence[ArticleFile],
     *,
@@ -103,17 +156,8 @@ def group_articles(
     """Assign an article id to every file that has a convincing translation."""
     if not files:
         return Grouping([], [])
-    doc = normalise(
-        np.stack(
-            [
-                f.embeddings.mean(0) if len(f.embeddings) else np.zeros(f.embeddings.shape[1])
-                for f in files
-            ]
-        ).astype(np.float32)
-    )
-    by_lang: dict[str, list[int]] = defaultdict(list)
-    for i, f in enumerate(files):
-        by_lang[f.lang].append(i)
+    doc = _document_vectors(files)
+    by_lang = _by_lang(files)
     links: list[Link] = []
     for la, lb in combinations(sorted(by_lang), 2):
         left, right = np.array(by_lang[la]), np.array(by_lang[lb])

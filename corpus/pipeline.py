@@ -20,7 +20,7 @@ from corpus.alignment import AlignParams, Bead, align, multiway
 from corpus.cache import EmbeddingCache, default_cache_dir, encode_cached, model_id
 from corpus.embedding import Encoder, load_encoder
 from corpus.errors import CorpusError
-from corpus.grouping import ArticleFile, group_articles
+from corpus.grouping import ArticleFile, group_articles, near_duplicates
 from corpus.langid import LanguageGuess, identify
 from corpus.reading import Document, Skipped, read_inputs
 from corpus.segmentation import Sentence, segment
@@ -29,9 +29,15 @@ from corpus.writing import (
     SENTENCES_SCHEMA,
     atomic_output,
     bead_schema,
+    output_lock,
+    pause_point,
     write_config,
     write_table,
 )
+
+# A long article has a few hundred sentences and a whole book tens of thousands; beyond this
+# a file is a dump, not an article, and embedding it would take hours.
+MAX_SENTENCES_PER_FILE = 50_000
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,7 @@ def _timed(timings: dict[str, float], stage: str, cpu: dict[str, float]) -> Iter
     yield
     timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start
     cpu[stage] = cpu.get(stage, 0.0) + time.process_time() - start_cpu
+    pause_point(stage)
 
 
 def _pair_rows(a: SourceFile, b: SourceFile, beads: list[Bead], min_score: float) -> list[dict]:
@@ -107,7 +114,18 @@ def _pair_rows(a: SourceFile, b: SourceFile, beads: list[Bead], min_score: float
 
 
 def build(input_dir: Path, out: Path, options: BuildOptions = BuildOptions()) -> BuildSummary:
-    """Build an aligned corpus from the files under ``input_dir`` into ``out``."""
+    """Build an aligned corpus from the files under ``input_dir`` into ``out``.
+
+    The output lock is taken first, so a second build into ``out`` is refused at once
+    rather than after its embedding work.
+    """
+    with output_lock(out) as lock_warnings:
+        summary = _build(input_dir, out, options)
+    summary.warnings[:0] = lock_warnings
+    return summary
+
+
+def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
     timings: dict[str, float] = {}
     cpu: dict[str, float] = {}
     with _timed(timings, "read", cpu):
@@ -124,11 +142,16 @@ def build(input_dir: Path, out: Path, options: BuildOptions = BuildOptions()) ->
         if g.mixed
     ]
 
+    skipped = list(read.skipped)
     with _timed(timings, "segment", cpu):
         files: list[SourceFile] = []
         next_id = 0
         for doc, guess in zip(read.documents, guesses, strict=True):
             sentences = segment(doc.text, guess.lang, doc.paragraphs)
+            if len(sentences) > MAX_SENTENCES_PER_FILE:
+                reason = f"too many sentences ({len(sentences)} > {MAX_SENTENCES_PER_FILE})"
+                skipped.append(Skipped(doc.path, f"{reason}; split it into articles"))
+                continue
             files.append(SourceFile(doc, guess, sentences, next_id))
             next_id += len(sentences)
 
@@ -151,6 +174,22 @@ def build(input_dir: Path, out: Path, options: BuildOptions = BuildOptions()) ->
             f.embeddings = embeddings[f.first_sentence_id : f.first_sentence_id + len(f.sentences)]
 
     with _timed(timings, "group", cpu):
+        copies = near_duplicates(
+            [ArticleFile(f.doc.sha256, f.lang.lang, f.embeddings) for f in files]
+        )
+        skipped += [
+            Skipped(
+                files[c.a].doc.path,
+                f"near duplicate of {files[c.b].doc.path} "
+                f"({c.score:.0%} of its sentences match in order)",
+            )
+            for c in copies
+        ]
+        files = [f for k, f in enumerate(files) if k not in {c.a for c in copies}]
+        next_id = 0  # sentence ids stay consecutive without the copies
+        for f in files:
+            f.first_sentence_id = next_id
+            next_id += len(f.sentences)
         grouping = group_articles(
             [ArticleFile(f.doc.sha256, f.lang.lang, f.embeddings) for f in files]
         )
@@ -227,7 +266,7 @@ def build(input_dir: Path, out: Path, options: BuildOptions = BuildOptions()) ->
             n_sentences=next_id,
             pairs=counts,
             n_multiway=len(multi_rows),
-            skipped=read.skipped,
+            skipped=sorted(skipped, key=lambda entry: entry.path),
             warnings=warnings,
             timings=timings,
             cpu=cpu,

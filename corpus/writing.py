@@ -14,8 +14,12 @@ complete, so a crash never leaves a half-written dataset behind.
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import os
 import shutil
+import sys
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +31,9 @@ from corpus.errors import CorpusError
 
 MARKER = ".corpus-build"  # identifies a folder this tool wrote, so it may replace it
 ROWS_PER_SHARD = 500_000
+
+_LIBC = ctypes.CDLL(None, use_errno=True)
+_AT_FDCWD, _RENAME_EXCHANGE = -100, 2  # from <fcntl.h> and <linux/fs.h>
 
 SENTENCES_SCHEMA = pa.schema(
     [
@@ -86,12 +93,113 @@ def _is_replaceable(out: Path) -> bool:
     return not out.exists() or (out / MARKER).exists() or (out.is_dir() and not any(out.iterdir()))
 
 
+def pause_point(name: str) -> None:
+    """Sleep here when ``CORPUS_PAUSE_AT=name:seconds`` is set (crash tests kill the build here).
+
+    It only waits: the build does exactly the same work with or without it.
+    """
+    wanted, _, seconds = os.environ.get("CORPUS_PAUSE_AT", "").partition(":")
+    if wanted == name:
+        print(f"corpus: paused at {name}", file=sys.stderr, flush=True)
+        time.sleep(float(seconds or 60))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
+
+
+@contextmanager
+def output_lock(out: Path) -> Iterator[list[str]]:
+    """Hold ``.OUT.lock`` (holding our pid) for a whole build; yields warnings for the summary.
+
+    A second build into the same folder is refused while the holder lives; a lock left by a
+    killed build (its pid is gone) is taken over with a warning, so it never stays stuck.
+    """
+    out = out.absolute()
+    lock = out.parent / f".{out.name}.lock"
+    warnings: list[str] = []
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        while True:
+            try:
+                fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+                break
+            except FileExistsError:
+                try:
+                    pid = int(lock.read_text().strip() or 0)
+                except (OSError, ValueError):
+                    pid = 0
+                if pid and _pid_alive(pid):
+                    raise CorpusError(
+                        f"{out}: another build (pid {pid}) is writing this folder; "
+                        f"wait for it to finish (lock file {lock})"
+                    ) from None
+                warnings.append(f"{lock}: removed stale lock of a build that died (pid {pid})")
+                lock.unlink(missing_ok=True)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(f"{os.getpid()}\n")
+        warnings += recover(out)
+    except OSError as exc:
+        raise CorpusError(f"{out.parent}: cannot write output ({exc.strerror or exc})") from exc
+    try:
+        yield warnings
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+def recover(out: Path) -> list[str]:
+    """Clean up after a build killed mid-write; call only while holding the output lock.
+
+    Only the lock holder writes, so every ``.OUT.tmp-*`` staging folder is left over. A build
+    killed between moving OUT aside and renaming its staging folder in leaves OUT missing and
+    ``.OUT.old-*`` present: that previous build is moved back.
+    """
+    out = out.absolute()
+    notes = []
+    for staging in out.parent.glob(f".{out.name}.tmp-*"):
+        shutil.rmtree(staging, ignore_errors=True)
+        notes.append(f"{staging}: removed unfinished output of an interrupted build")
+    for old in sorted(out.parent.glob(f".{out.name}.old-*")):
+        if not out.exists():
+            old.rename(out)
+            notes.append(f"{out}: restored the previous build after an interrupted replace")
+        else:
+            shutil.rmtree(old, ignore_errors=True)
+    return notes
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step (Linux renameat2 RENAME_EXCHANGE).
+
+    Returns False where the system or file system cannot, so the caller falls back to
+    two renames.
+    """
+    renameat2 = getattr(_LIBC, "renameat2", None)
+    if renameat2 is None:
+        return False
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
 @contextmanager
 def atomic_output(out: Path, *, force: bool = False) -> Iterator[Path]:
     """Yield a staging folder; on success it replaces ``out``, on failure it is removed.
 
     An existing ``out`` is replaced only when an earlier build wrote it (or it is
     empty), unless ``force``: a typo in ``--out`` must not delete someone's data.
+    The swap is one atomic exchange where the system has it (Linux), else two renames
+    (OUT -> .OUT.old-PID, staging -> OUT); a kill between those is repaired by `recover`
+    at the start of the next build.
     """
     out = out.absolute()
     if out.exists() and not out.is_dir():
@@ -108,16 +216,25 @@ def atomic_output(out: Path, *, force: bool = False) -> Iterator[Path]:
         staging.mkdir()
     except OSError as exc:
         raise CorpusError(f"{out.parent}: cannot write output ({exc.strerror})") from exc
+    old = out.parent / f".{out.name}.old-{os.getpid()}"
     try:
         yield staging
         (staging / MARKER).write_text("written by corpus build\n")
-        old = out.parent / f".{out.name}.old-{os.getpid()}"
+        pause_point("written")
+        if out.exists() and exchange(staging, out):
+            # Staging now holds the previous build; OUT was complete at every instant.
+            pause_point("swapped")
+            shutil.rmtree(staging, ignore_errors=True)
+            return
         if out.exists():
             out.rename(old)
+        pause_point("swapping")
         staging.rename(out)
         shutil.rmtree(old, ignore_errors=True)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
+        if not out.exists() and old.exists():
+            old.rename(out)  # the swap failed halfway: put the previous build back
         raise CorpusError(f"{out}: cannot write output ({exc.strerror or exc})") from exc
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -1,7 +1,9 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from corpus.alignment import Bead, align, multiway
+from corpus.alignment import AlignParams, Bead, align, multiway
 from corpus.embedding import normalise
 
 DIM = 64
@@ -56,7 +58,9 @@ def test_confidence_separates_translations_from_skips():
     assert all(b.score == 0.0 for b in beads if not (b.src and b.tgt))
 
 
-@pytest.mark.parametrize("n,m", [(0, 0), (0, 3), (4, 0), (1, 1), (2, 7), (1, 12), (9, 1)])
+@pytest.mark.parametrize(
+    "n,m", [(0, 0), (0, 3), (4, 0), (1, 1), (2, 7), (1, 6), (6, 1), (1, 12), (9, 1)]
+)
 def test_degenerate_sizes_cover_everything(n, m):
     rng = np.random.default_rng(n * 10 + m)
     s = normalise(rng.normal(size=(n, DIM))).astype(np.float32)
@@ -101,3 +105,22 @@ def test_multiway_drops_inconsistent_components():
     ac = [Bead((0,), (1,), 0.9), Bead((), (0,), 0.0)]
     tuples = multiway({("a", "b"): ab, ("a", "c"): ac, ("b", "c"): bc})
     assert tuples == []
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    st.integers(0, 500),
+    st.integers(0, 500),
+    st.integers(0, 2**32 - 1),
+    st.sampled_from([4, 16]),
+)
+def test_beads_are_monotonic_cover_everything_and_use_allowed_types(n, m, seed, dim):
+    # Random unit vectors give random similarity matrices; lengths are random too.
+    rng = np.random.default_rng(seed)
+    s = normalise(rng.normal(size=(n, dim))).astype(np.float32)
+    t = normalise(rng.normal(size=(m, dim))).astype(np.float32)
+    beads = align(s, t, rng.integers(1, 300, n), rng.integers(1, 300, m))
+    assert_covers(beads, n, m)  # in order, each sentence of both sides exactly once
+    allowed = set(AlignParams().bead_types)
+    assert all((len(b.src), len(b.tgt)) in allowed for b in beads)
+    assert all(0.0 <= b.score <= 1.0 for b in beads)

@@ -1,14 +1,22 @@
 """End to end: the CLI on the bundled sample, read back with pyarrow, pandas, DuckDB, datasets."""
 
+import codecs
+import io
+import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
 from corpus.cli import app
-from tests.conftest import SAMPLE
+from tests.conftest import ROOT, SAMPLE
 
 runner = CliRunner()
 PAIRS = ["ar-hi", "ar-sv", "hi-sv"]
@@ -111,3 +119,165 @@ def test_one_language_only_builds_nothing(tmp_path):
     assert "no two files are translations" in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def small_pair(root: Path, paragraphs: int = 3) -> Path:
+    """The first paragraphs of the sample's Arabic and Swedish renderings of one article."""
+    root.mkdir(parents=True, exist_ok=True)
+    for key, name in (("000", "ar.txt"), ("003", "sv.txt")):
+        lines = [x for x in next(SAMPLE.glob(f"{key}_*")).read_text().splitlines() if x.strip()]
+        (root / name).write_text("\n\n".join(lines[:paragraphs]) + "\n", encoding="utf-8")
+    return root
+
+
+def parquet_data(out: Path) -> dict[str, list[dict]]:
+    """Every Parquet file under ``out`` (relative path -> rows), hidden folders included."""
+    return {
+        p.relative_to(out).as_posix(): pq.read_table(p).to_pylist() for p in out.rglob("*.parquet")
+    }
+
+
+def start_build(src: Path, out: Path, pause: str | None = None) -> subprocess.Popen:
+    """A real ``corpus build`` process; with ``pause`` it stops there until killed."""
+    env = {**os.environ, "CORPUS_PAUSE_AT": f"{pause}:300" if pause else ""}
+    return subprocess.Popen(
+        [sys.executable, "-m", "corpus", "build", str(src), "--out", str(out), "--quiet"],
+        cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def wait_for_pause(proc: subprocess.Popen, point: str) -> None:
+    for line in proc.stderr:
+        if f"paused at {point}" in line:
+            return
+    raise AssertionError(f"build exited ({proc.wait()}) before reaching {point}")
+
+
+@pytest.mark.slow
+def test_sigkill_at_any_stage_keeps_the_previous_build(tmp_path):
+    src, out = small_pair(tmp_path / "in"), tmp_path / "out"
+    assert start_build(src, out).wait() == 0
+    previous = parquet_data(out)
+    assert previous["data/ar-sv/train-00000-of-00001.parquet"]
+    # Before embedding, before the swap with everything written, and just after the swap.
+    for point in ("read", "embed", "written", "swapped"):
+        proc = start_build(src, out, pause=point)
+        wait_for_pause(proc, point)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert parquet_data(out) == previous, point  # intact, no half-written file inside
+        assert (tmp_path / ".out.lock").read_text().strip() == str(proc.pid)
+    # The next build takes over the dead build's lock, clears its leftovers and completes,
+    # with exactly the same data (builds are deterministic).
+    result = runner.invoke(app, ["build", str(src), "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "removed stale lock" in result.output
+    assert parquet_data(out) == previous
+    # Nothing left behind but the embedding cache, which lives beside the output by design.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".cache", "in", "out"]
+
+
+def test_second_build_into_the_same_folder_is_refused(tmp_path):
+    src, out = small_pair(tmp_path / "in"), tmp_path / "out"
+    first = start_build(src, out, pause="read")
+    try:
+        wait_for_pause(first, "read")
+        result = runner.invoke(app, ["build", str(src), "--out", str(out), "--quiet"])
+        assert result.exit_code == 1
+        assert f"another build (pid {first.pid}) is writing this folder" in result.output
+        assert "Traceback" not in result.output
+    finally:
+        first.kill()
+        first.wait()
+    assert not out.exists()
+
+
+@pytest.mark.slow
+def test_two_builds_of_the_sample_are_identical(sample_build, tmp_path):
+    out = tmp_path / "again"
+    result = runner.invoke(app, ["build", str(SAMPLE), "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    first, second = parquet_data(sample_build), parquet_data(out)
+    assert sorted(first) == sorted(second) and len(first) == 6
+    assert first == second  # row order and values
+
+
+def write_bad_inputs(src: Path) -> None:
+    """Next to a good pair: every kind of file an uncleaned news folder holds."""
+    sv = (src / "sv.txt").read_text()
+    ar = (src / "ar.txt").read_text()
+    (src / "empty.txt").write_bytes(b"")
+    (src / "blank.txt").write_text(" \n\t\n  ")
+    (src / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    (src / "scan.pdf").write_bytes(b"%PDF-1.7\n" + sv.encode())
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("sv.txt", sv)
+    (src / "bundle.zip").write_bytes(buffer.getvalue())
+    (src / "sv-utf16le.txt").write_bytes(codecs.BOM_UTF16_LE + sv.encode("utf-16-le"))
+    (src / "ar-utf16be.txt").write_bytes(codecs.BOM_UTF16_BE + ar.encode("utf-16-be"))
+    (src / "ar-cp1256.txt").write_bytes(ar.encode("cp1256"))
+    (src / "sv-latin1.txt").write_bytes(sv.encode("latin-1"))
+    # The same article under another name, lightly edited (one word changed).
+    (src / "z-sv-edited.txt").write_text(sv.replace("Kina", "Folkrepubliken Kina", 1))
+    (src / "loop").symlink_to("loop")
+    (src / "sub").mkdir()
+    (src / "sub" / "up").symlink_to("..")
+
+
+@pytest.mark.slow
+def test_bad_inputs_are_skipped_with_reasons_and_the_build_goes_on(tmp_path):
+    src, out = small_pair(tmp_path / "in"), tmp_path / "out"
+    write_bad_inputs(src)
+    # A file mixing two languages paragraph by paragraph (parts of the sample not in the pair).
+    ar_rest = [x for x in next(SAMPLE.glob("001_*")).read_text().splitlines() if x.strip()]
+    sv_rest = [x for x in next(SAMPLE.glob("003_*")).read_text().splitlines() if x.strip()]
+    mixed = [p for pair in zip(ar_rest[6:8], sv_rest[8:10], strict=True) for p in pair]
+    (src / "mixed.txt").write_text("\n\n".join(mixed))
+    # 50 MB: read (under the 64 MiB limit), then skipped for its sentence count before embedding.
+    with (src / "huge.txt").open("w") as huge:
+        for _ in range(50 * 2**20 // len(sv_rest[10])):
+            huge.write(sv_rest[10] + "\n")
+    result = runner.invoke(app, ["build", str(src), "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    expected = {
+        "empty.txt": "empty file",
+        "blank.txt": "whitespace-only file",
+        "image.png": "binary file (PNG image)",
+        "scan.pdf": "binary file (PDF document)",
+        "bundle.zip": "binary file (ZIP archive)",
+        "sv-utf16le.txt": "exact duplicate of sv-latin1.txt",
+        "ar-utf16be.txt": "exact duplicate of ar-cp1256.txt",
+        "ar.txt": "exact duplicate of ar-cp1256.txt",
+        "sv.txt": "exact duplicate of sv-latin1.txt",
+        "z-sv-edited.txt": "near duplicate of sv-latin1.txt",
+        "loop": "symlink loop",
+        "sub/up": "symlinked folder not followed",
+        "huge.txt": "too many sentences",
+    }
+    for name, reason in expected.items():
+        assert any(x.startswith(f"skipped {name}: {reason}") for x in lines), name
+    assert any(
+        x.startswith("warning: mixed.txt: paragraphs in more than one language") for x in lines
+    )
+    assert "warning: ar-cp1256.txt: decoded as cp1256 (no BOM, not UTF-8)" in lines
+    assert "warning: sv-latin1.txt: decoded as latin-1 (no BOM, not UTF-8)" in lines
+    # Every skipped file and warning is in the dataset card too.
+    card = (out / "README.md").read_text()
+    assert all(f"`{name}`" in card for name in expected)
+    assert "mixed.txt: paragraphs in more than one language" in card
+    articles = pq.read_table(out / "articles.parquet").to_pylist()
+    assert sorted(a["path"] for a in articles) == ["ar-cp1256.txt", "mixed.txt", "sv-latin1.txt"]
+    assert next(a for a in articles if a["path"] == "mixed.txt")["lang_mixed"]
+    assert config(out, "ar-sv").num_rows >= 5
+
+
+def test_unwritable_output_is_one_clear_error_before_any_work(tmp_path):
+    src = small_pair(tmp_path / "in")
+    (tmp_path / "file").write_text("not a folder")
+    result = runner.invoke(app, ["build", str(src), "--out", str(tmp_path / "file" / "out")])
+    assert result.exit_code == 1
+    assert result.output.startswith("error: ") and "cannot write output" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "in"]

@@ -1,7 +1,7 @@
 import numpy as np
 
 from corpus.embedding import normalise
-from corpus.grouping import ArticleFile, group_articles, translation_score
+from corpus.grouping import ArticleFile, group_articles, near_duplicates, translation_score
 
 
 def test_sample_groups_000_003_004_and_leaves_001_002_alone(sample_files):
@@ -50,3 +50,18 @@ def test_two_files_of_one_language_never_share_an_article():
     ids = group_articles(files).article_ids
     assert ids[0] is not None
     assert [ids[1], ids[2]].count(ids[0]) == 1
+
+
+def test_near_duplicates_within_a_language_keep_the_first(sample_files):
+    e = {k: f.embeddings for k, f in sample_files.items()}
+    edited = np.delete(e["003"], [5, 10], axis=0)  # the Swedish article with two sentences cut
+    files = [
+        ArticleFile("000", "ar", e["000"]),
+        ArticleFile("001", "ar", e["001"]),  # another Arabic article: not a copy
+        ArticleFile("003", "sv", e["003"]),
+        ArticleFile("003-edited", "sv", edited),
+        ArticleFile("004", "hi", e["004"]),  # a translation of 003: another language, kept
+    ]
+    copies = near_duplicates(files)
+    assert [(c.a, c.b) for c in copies] == [(3, 2)]
+    assert copies[0].score > 0.9

@@ -1,6 +1,9 @@
 import re
 
+import pytest
+
 from corpus.langid import detect_text, identify
+from corpus.reading import read_inputs
 
 
 def spans(text: str) -> list[tuple[int, int]]:
@@ -34,3 +37,18 @@ def test_mixed_file_is_flagged():
     assert not identify(single, spans(single)).mixed
     assert identify(single, spans(single)).lang == "sv"
     assert identify(single, spans(single)).confidence > 0.8
+
+
+@pytest.mark.slow
+def test_ten_thousand_one_line_files_are_read_and_identified(tmp_path):
+    lines = {
+        "sv": "Mötet i Göteborg började klockan två och pågick hela eftermiddagen.",
+        "ar": "عقد الاجتماع في القاهرة يوم الأحد وناقش الوزراء التعاون الاقتصادي.",
+    }
+    for k in range(10_000):
+        lang = "sv" if k % 2 else "ar"
+        (tmp_path / f"{k:05d}.txt").write_text(f"{lines[lang]} ({k})\n", encoding="utf-8")
+    read = read_inputs(tmp_path)
+    assert len(read.documents) == 10_000 and not read.skipped
+    guesses = [identify(doc.text, doc.paragraphs).lang for doc in read.documents]
+    assert guesses == ["sv" if k % 2 else "ar" for k in range(10_000)]

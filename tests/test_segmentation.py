@@ -1,6 +1,8 @@
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from corpus.segmentation import segment, split_sentences
 
@@ -58,3 +60,30 @@ def test_arabic_hindi_persian_split_on_their_own_punctuation():
     assert len(split_sentences("هذه جملة أولى. وهذه جملة ثانية؟ نعم!", "ar")) == 3
     assert len(split_sentences("यह पहला वाक्य है। यह दूसरा वाक्य है।", "hi")) == 2
     assert len(split_sentences("این جمله اول است. این جمله دوم است؟", "fa")) == 2
+
+
+_WORDS = st.sampled_from(
+    ["Hej", "kl.", "t.ex.", "Mötet", "14.", "i dag", "جملة", "أولى.", "वाक्य", "है।", "etc.", "J."]
+)
+_SEPARATORS = st.sampled_from([" ", "  ", ". ", "? ", "! ", "\n", "\n\n", " \t", "... "])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(_WORDS, _SEPARATORS), max_size=40),
+    st.sampled_from(["sv", "ar", "hi", "fa", "en"]),
+)
+def test_segmentation_loses_nothing(pieces, lang):
+    text = "".join(word + sep for word, sep in pieces)
+    spans = [(m.start(), m.end()) for m in re.finditer(r"\S(?:[^\n]*\S)?", text)]
+    sentences = segment(text, lang, spans)
+    owner = [0] * len(text)
+    previous_end = 0
+    for s in sentences:
+        assert text[s.start : s.end] == s.text and s.text
+        assert s.start >= previous_end  # ordered, non-overlapping
+        previous_end = s.end
+        for k in range(s.start, s.end):
+            owner[k] += 1
+    # Every non-space character lies in exactly one sentence.
+    assert all(owner[k] == 1 for k, c in enumerate(text) if not c.isspace())

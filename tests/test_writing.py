@@ -1,9 +1,22 @@
+import errno
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from corpus.errors import CorpusError
-from corpus.writing import MARKER, atomic_output, bead_schema, write_config
+from corpus.writing import (
+    MARKER,
+    atomic_output,
+    bead_schema,
+    output_lock,
+    write_config,
+    write_table,
+)
 
 
 def test_bead_schema_is_the_translation_layout():
@@ -59,3 +72,89 @@ def test_refuses_to_replace_a_folder_it_did_not_write(tmp_path):
     with atomic_output(out, force=True) as staging:
         (staging / "a.txt").write_text("x")
     assert not (out / "thesis.tex").exists()
+
+
+def test_second_build_is_refused_while_the_first_holds_the_lock(tmp_path):
+    out = tmp_path / "out"
+    with (
+        output_lock(out),
+        pytest.raises(CorpusError, match=r"another build \(pid \d+\)"),
+        output_lock(out),
+    ):
+        pass
+    assert not (tmp_path / ".out.lock").exists()  # released on exit
+
+
+def test_lock_of_a_dead_process_is_taken_over(tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (tmp_path / ".out.lock").write_text(f"{dead.pid}\n")
+    with output_lock(tmp_path / "out") as warnings:
+        assert (tmp_path / ".out.lock").read_text().strip() == str(os.getpid())
+    assert any(f"stale lock of a build that died (pid {dead.pid})" in w for w in warnings)
+
+
+def test_recover_restores_a_build_killed_between_the_two_renames(tmp_path):
+    # State after `OUT -> .OUT.old-PID` but before `staging -> OUT`.
+    old = tmp_path / ".out.old-99999"
+    old.mkdir()
+    (old / "a.txt").write_text("previous")
+    (tmp_path / ".out.tmp-99999").mkdir()
+    with output_lock(tmp_path / "out") as warnings:
+        pass
+    assert (tmp_path / "out" / "a.txt").read_text() == "previous"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert any("restored the previous build" in w for w in warnings)
+
+
+def test_disk_full_leaves_previous_output_and_nothing_partial(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    with atomic_output(out) as staging:
+        write_table(pa.table({"x": [1]}), staging / "t.parquet")
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(pq, "write_table", full)
+    with pytest.raises(CorpusError, match="No space left on device"), atomic_output(out) as staging:
+        write_table(pa.table({"x": [2]}), staging / "t.parquet")
+    assert pq.read_table(out / "t.parquet").column("x").to_pylist() == [1]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+@pytest.mark.parametrize("atomic_exchange", [True, False])
+def test_replace_works_with_and_without_atomic_exchange(tmp_path, monkeypatch, atomic_exchange):
+    if not atomic_exchange:
+        monkeypatch.setattr("corpus.writing.exchange", lambda a, b: False)
+    out = tmp_path / "out"
+    for text in ("first", "second"):
+        with atomic_output(out) as staging:
+            (staging / "a.txt").write_text(text)
+    assert (out / "a.txt").read_text() == "second"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_failed_rename_into_place_restores_the_previous_build(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    with atomic_output(out) as staging:
+        (staging / "a.txt").write_text("first")
+    real_rename = Path.rename
+
+    def rename(self, target):
+        if self.name.startswith(".out.tmp-"):
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        return real_rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", rename)
+    monkeypatch.setattr("corpus.writing.exchange", lambda a, b: False)  # the two-rename path
+    with pytest.raises(CorpusError, match="cannot write output"), atomic_output(out) as staging:
+        (staging / "a.txt").write_text("second")
+    assert (out / "a.txt").read_text() == "first"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_unwritable_output_parent_is_one_clear_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(CorpusError, match="cannot write output"), output_lock(blocker / "out"):
+        pass
