@@ -7,6 +7,9 @@ from collections import Counter
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
+import numpy as np
+import pyarrow as pa
+
 from corpus.alignment import AlignParams
 
 if TYPE_CHECKING:
@@ -38,8 +41,51 @@ def _filter_lines(summary: BuildSummary, options: BuildOptions) -> list[str]:
     return lines
 
 
+def _statistics(
+    summary: BuildSummary,
+    files_langs: list[str],
+    sentences_per_lang: dict[str, int],
+    tables: dict[str, pa.Table],
+    figures: dict[str, str],
+) -> list[str]:
+    per_lang = Counter(files_langs)
+    lines = ["## Statistics", "", "| language | files | sentences |", "| --- | --- | --- |"]
+    lines += [
+        f"| {lang} | {per_lang[lang]} | {sentences_per_lang.get(lang, 0)} |"
+        for lang in sorted(per_lang)
+    ]
+    types = sorted({t for table in tables.values() for t in table.column("align_type").to_pylist()})
+    lines += [
+        "",
+        "| pair | pairs | score p10 | p50 | p90 | " + " | ".join(types) + " |",
+        "| --- " * (5 + len(types)) + "|",
+    ]
+    for name, table in tables.items():
+        scores = table.column("score").to_numpy()
+        q = np.quantile(scores, [0.1, 0.5, 0.9]) if len(scores) else [float("nan")] * 3
+        kinds = Counter(table.column("align_type").to_pylist())
+        lines.append(
+            f"| {name} | {table.num_rows} | "
+            + " | ".join(f"{v:.2f}" for v in q)
+            + " | "
+            + " | ".join(str(kinds[t]) for t in types)
+            + " |"
+        )
+    lines.append("")
+    for title, file_name in figures.items():
+        lines += [f"![{title}]({file_name})", ""]
+    return lines
+
+
 def render(
-    summary: BuildSummary, *, files_langs: list[str], encoder: Encoder, options: BuildOptions
+    summary: BuildSummary,
+    *,
+    files_langs: list[str],
+    encoder: Encoder,
+    options: BuildOptions,
+    tables: dict[str, pa.Table],
+    figures: dict[str, str],
+    sentences_per_lang: dict[str, int],
 ) -> str:
     configs = [*summary.pairs, "multiway"]
     yaml = ["---", "configs:"]
@@ -72,6 +118,7 @@ def render(
         'Load one with `datasets.load_dataset("<this folder>", "<config>")`, or read the',
         "Parquet files directly with pandas, pyarrow or DuckDB.",
         "",
+        *_statistics(summary, files_langs, sentences_per_lang, tables, figures),
         "## Columns",
         "",
         "- `translation`: struct with one field per language code (Hugging Face `Translation`).",

@@ -21,6 +21,7 @@ from corpus.errors import CorpusError
 from corpus.filtering import FilterOptions, filter_pairs
 from corpus.grouping import ArticleFile, group_articles
 from corpus.langid import LanguageGuess, identify
+from corpus.plots import write_plots
 from corpus.reading import Document, Skipped, read_inputs
 from corpus.segmentation import Sentence, segment
 from corpus.writing import (
@@ -199,11 +200,13 @@ def build(input_dir: Path, out: Path, options: BuildOptions = BuildOptions()) ->
     with _timed(timings, "write"), atomic_output(out, force=options.force) as staging:
         write_table(_sentences_table(files), staging / "sentences.parquet")
         write_table(_articles_table(files), staging / "articles.parquet")
-        counts = {}
-        for (la, lb), rows in sorted(pair_rows.items()):
-            name = f"{la}-{lb}"
-            write_config(pa.Table.from_pylist(rows, bead_schema([la, lb])), staging / "data" / name)
-            counts[name] = len(rows)
+        tables = {
+            f"{la}-{lb}": pa.Table.from_pylist(rows, bead_schema([la, lb]))
+            for (la, lb), rows in sorted(pair_rows.items())
+        }
+        for name, table in tables.items():
+            write_config(table, staging / "data" / name)
+        counts = {name: table.num_rows for name, table in tables.items()}
         # Multiway rows carry every language of the corpus; absent ones are null.
         for row in multi_rows:
             row["translation"] = {lang: row["translation"].get(lang) for lang in all_langs}
@@ -226,11 +229,24 @@ def build(input_dir: Path, out: Path, options: BuildOptions = BuildOptions()) ->
         )
         (staging / "README.md").write_text(
             card.render(
-                summary, files_langs=[f.lang.lang for f in files], encoder=encoder, options=options
+                summary,
+                files_langs=[f.lang.lang for f in files],
+                encoder=encoder,
+                options=options,
+                tables=tables,
+                figures=write_plots(tables, staging),
+                sentences_per_lang=_sentences_per_lang(files),
             ),
             encoding="utf-8",
         )
     return summary
+
+
+def _sentences_per_lang(files: list[SourceFile]) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for f in files:
+        counts[f.lang.lang] += len(f.sentences)
+    return dict(counts)
 
 
 def _sentences_table(files: list[SourceFile]) -> pa.Table:
