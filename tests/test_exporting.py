@@ -1,0 +1,68 @@
+import json
+import xml.etree.ElementTree as ET
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from corpus.errors import CorpusError
+from corpus.exporting import export
+from corpus.writing import bead_schema, write_config
+
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+def pairs(out, name):
+    la, lb = name.split("-")
+    rows = pq.read_table(out / "data" / name).to_pylist()
+    return [(r["translation"][la], r["translation"][lb]) for r in rows]
+
+
+@pytest.mark.slow
+def test_tmx_parses_back_to_the_pairs(sample_build, tmp_path):
+    [path] = export(sample_build, "ar-sv", "tmx", tmp_path / "ar-sv.tmx")
+    root = ET.parse(path).getroot()
+    assert root.tag == "tmx" and root.get("version") == "1.4"
+    units = root.findall("body/tu")
+    back = []
+    for tu in units:
+        tuvs = tu.findall("tuv")
+        assert [t.get(XML_LANG) for t in tuvs] == ["ar", "sv"]
+        back.append(tuple(t.find("seg").text for t in tuvs))
+    assert back == pairs(sample_build, "ar-sv")
+
+
+@pytest.mark.slow
+def test_moses_and_jsonl(sample_build, tmp_path):
+    expected = pairs(sample_build, "hi-sv")
+    hi, sv = export(sample_build, "hi-sv", "moses", tmp_path / "train")
+    assert (hi.name, sv.name) == ("train.hi", "train.sv")
+    lines = list(zip(hi.read_text().splitlines(), sv.read_text().splitlines(), strict=True))
+    assert lines == [(" ".join(a.split()), " ".join(b.split())) for a, b in expected]
+    [jsonl] = export(sample_build, "hi-sv", "jsonl", tmp_path / "hi-sv.jsonl")
+    records = [json.loads(line) for line in jsonl.read_text().splitlines()]
+    assert [(r["hi"], r["sv"]) for r in records] == expected
+    assert all(0 <= r["score"] <= 1 and r["article_id"] for r in records)
+
+
+def test_tmx_escapes_markup(tmp_path):
+    row = {
+        "translation": {"en": 'a < b & "c"', "sv": "x]]>y <tag/>"},
+        "score": 0.5,
+        "article_id": "id&1",
+        "align_type": "1-1",
+        "sentence_ids": {"en": [0], "sv": [1]},
+    }
+    write_config(pa.Table.from_pylist([row], bead_schema(["en", "sv"])), tmp_path / "data/en-sv")
+    [path] = export(tmp_path, "en-sv", "tmx", tmp_path / "out.tmx")
+    segs = [seg.text for seg in ET.parse(path).getroot().iter("seg")]
+    assert segs == ['a < b & "c"', "x]]>y <tag/>"]
+    assert not list(tmp_path.glob(".out.tmx.tmp-*"))
+
+
+def test_unknown_pair_or_format(tmp_path):
+    with pytest.raises(CorpusError, match="no such language-pair config"):
+        export(tmp_path, "ar-sv", "jsonl", tmp_path / "x.jsonl")
+    with pytest.raises(CorpusError, match="unknown format"):
+        export(tmp_path, "ar-sv", "csv", tmp_path / "x.csv")
+    assert not (tmp_path / "x.jsonl").exists()
