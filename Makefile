@@ -27,5 +27,10 @@ test: install
 lint: install
 	$(PY) -m ruff check corpus tests scripts
 
+# Alignment quality and cost on Text+Berg and the Bible (BIBLE_CHAPTERS evenly spaced chapters).
+BIBLE_CHAPTERS ?= 40
+bench-align: install
+	$(PY) scripts/bench_align.py --benchmarks $(BENCHMARKS) --bible-chapters $(BIBLE_CHAPTERS)
+
 clean:
 	rm -rf output $(VENV)

@@ -28,13 +28,13 @@ full-resolution DP only visits a band of cells around the projected coarse path
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
 
-from corpus.embedding import normalise
+from corpus.embedding import Encoder, normalise
 
 BeadType = tuple[int, int]
 
@@ -63,6 +63,7 @@ class AlignParams:
     knn: int = 4
     band: int = 6  # half-width, in sentences, of the search band around the coarse path
     max_full_cells: int = 250_000  # above this many DP cells, search coarse-to-fine
+    max_joined: int = 3  # longest span whose joined text the second pass embeds
     # Confidence = sigmoid((margin - score_center) / score_scale).
     score_center: float = 0.0
     score_scale: float = 0.02
@@ -79,16 +80,38 @@ class _Side:
         self.cum_emb = np.vstack([np.zeros((1, emb.shape[1]), np.float32), np.cumsum(weighted, 0)])
         self.cum_len = np.concatenate([[0.0], np.cumsum(self.lengths)])
         self.knn = np.zeros(self.n)
+        # size -> (has[end], vectors[end]): real embeddings of joined spans [end - size, end).
+        self.joined: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def add_joined(self, spans: list[tuple[int, int]], vectors: np.ndarray) -> None:
+        for (start, end), vec in zip(spans, vectors, strict=True):
+            size = end - start
+            if size not in self.joined:
+                self.joined[size] = (
+                    np.zeros(self.n + 1, bool),
+                    np.zeros((self.n + 1, self.emb.shape[1]), np.float32),
+                )
+            has, table = self.joined[size]
+            has[end], table[end] = True, vec
 
     def span(self, end: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Span embeddings (unnormalised), char lengths and knn of [end - size, end).
 
-        A span's knn is its members' largest: with the mean, adding an unrelated
-        sentence (low knn) to a bead would lower its margin penalty and make
-        absorbing insertions into merges look cheap.
+        A merged span is the real embedding of its joined text where one was computed,
+        else the length-weighted sum of its members. A span's knn is its members'
+        largest: with the mean, adding an unrelated sentence (low knn) to a bead would
+        lower its margin penalty and make absorbing insertions into merges look cheap.
         """
         start = end - size
         vec = self.cum_emb[end] - self.cum_emb[start]
+        if size in self.joined:
+            has, table = self.joined[size]
+            real = has[end]
+            if np.ndim(end) == 0:
+                vec = table[end] if real else vec
+            elif real.any():
+                vec = vec.copy()
+                vec[real] = table[end[real]]
         length = self.cum_len[end] - self.cum_len[start]
         knn = np.max([self.knn[end - 1 - k] for k in range(size)], axis=0)
         return vec, length, knn
@@ -187,9 +210,7 @@ def _dp(src: _Side, tgt: _Side, band: _Band, params: AlignParams, ratio: float):
                 length_pen = np.log((s_len + 1) / (ratio * t_len + 1))
                 value = np.full(len(j), -np.inf)
                 value[ok] = (
-                    margin
-                    - params.length_weight * length_pen**2
-                    + (0.0 if (a, b) == (1, 1) else params.merge_prior)
+                    margin - params.length_weight * length_pen**2 + params.merge_prior * (a + b - 2)
                 )
             cand = cand + value
             better = cand > best
@@ -233,16 +254,59 @@ def _search(src: _Side, tgt: _Side, params: AlignParams, ratio: float):
     return _dp(src, tgt, band, params, ratio)
 
 
+JoinedEmbedder = Callable[[str, list[tuple[int, int]]], np.ndarray]
+"""Embeds the joined text of sentence spans [start, end) of side "src" or "tgt"."""
+
+
+def joined_embedder(
+    encoder: Encoder, src_texts: Sequence[str], tgt_texts: Sequence[str], batch_size: int = 32
+) -> JoinedEmbedder:
+    """A JoinedEmbedder that encodes the sentences of a span joined by spaces."""
+    texts = {"src": src_texts, "tgt": tgt_texts}
+
+    def embed(side: str, spans: list[tuple[int, int]]) -> np.ndarray:
+        joined = [" ".join(texts[side][start:end]) for start, end in spans]
+        return encoder.encode(joined, batch_size=batch_size)
+
+    return embed
+
+
+def _merge_candidates(
+    path: list[tuple[int, int, int, int]], side: int, n: int, params: AlignParams
+) -> list[tuple[int, int]]:
+    """Spans worth a real embedding on one side (side 0: source, 1: target).
+
+    The first pass sees merges only through summed member embeddings, so it proposes
+    the places where a merge is plausible: its own merges, and sentences it left
+    unaligned (often the missing half of a 1-2 bead). Around each, the spans of up to
+    ``max_joined`` sentences that contain it are candidates.
+    """
+    spans: set[tuple[int, int]] = set()
+    for bead in path:
+        start, size = bead[side], bead[2 + side]
+        other = bead[3 - side]
+        if size >= 2:
+            spans.add((start, start + size))
+        if size >= 2 or (size == 1 and other == 0):
+            for k in range(2, params.max_joined + 1):
+                for s in range(start + size - k, start + 1):
+                    spans.add((s, s + k))
+    return sorted((a, b) for a, b in spans if a >= 0 and b <= n)
+
+
 def align(
     src_emb: np.ndarray,
     tgt_emb: np.ndarray,
     src_lengths: Sequence[int] | np.ndarray,
     tgt_lengths: Sequence[int] | np.ndarray,
     params: AlignParams | None = None,
+    joined: JoinedEmbedder | None = None,
 ) -> list[Bead]:
     """Align two documents given unit sentence embeddings and sentence lengths in characters.
 
-    Returns beads covering every sentence of both sides exactly once, in order.
+    With ``joined``, a second pass embeds the joined text of merge candidates near the
+    first-pass path and aligns again with them. Returns beads covering every sentence of
+    both sides exactly once, in order.
     """
     params = params or AlignParams()
     n, m = len(src_emb), len(tgt_emb)
@@ -252,6 +316,13 @@ def align(
     tgt = _Side(np.asarray(tgt_emb), np.asarray(tgt_lengths, dtype=np.float64))
     ratio = max(src.cum_len[-1], 1.0) / max(tgt.cum_len[-1], 1.0)
     path = _search(src, tgt, params, ratio)
+    if joined is not None:
+        for side, name, k in ((src, "src", 0), (tgt, "tgt", 1)):
+            spans = _merge_candidates(path, k, side.n, params)
+            if spans:
+                side.add_joined(spans, joined(name, spans))
+        corners = [(i, j) for i, j, _, _ in path] + [(n, m)]
+        path = _dp(src, tgt, _Band.around(corners, n, m, params.band), params, ratio)
     beads = []
     for i, j, a, b in path:
         if a == 0 or b == 0:
