@@ -134,6 +134,9 @@ def align_command(
         typer.Option(help="sentence-transformers model name or path (default: bundled e5)."),
     ] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Sentences per encoder batch.")] = 32,
+    rescore_merges: Annotated[
+        bool, typer.Option(help="Second pass: embed the joined text of merge candidates.")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Align the sentences of two files (translations of each other) with the build aligner."""
@@ -144,7 +147,7 @@ def align_command(
         raise fail("--format parquet needs --out PATH", 2)
     options = BuildOptions(model=model, batch_size=batch_size, progress=not quiet)
     with reported_errors():
-        result = align_files(src_file, tgt_file, options, presegmented=presegmented)
+        result = align_files(src_file, tgt_file, options, presegmented, rescore_merges)
         if out is None:
             sys.stdout.write(alignment_text(result.src, result.tgt, result.beads, fmt.value))
         else:
