@@ -33,5 +33,10 @@ lint: install
 bench: install
 	$(PY) scripts/bench_build.py $(BENCHMARKS) --chapters $(CHAPTERS) --work $(BENCH_WORK)
 
+# Alignment quality and cost on Text+Berg and the Bible (BIBLE_CHAPTERS evenly spaced chapters).
+BIBLE_CHAPTERS ?= 40
+bench-align: install
+	$(PY) scripts/bench_align.py --benchmarks $(BENCHMARKS) --bible-chapters $(BIBLE_CHAPTERS)
+
 clean:
 	rm -rf output $(VENV)

@@ -1,10 +1,13 @@
-"""Command line: ``corpus build``. Thin: parses options, calls the pipeline, reports."""
+"""Command line: ``corpus build``, ``align``, ``show``, ``export``. Thin: options in, stages out."""
 
 from __future__ import annotations
 
 import os
 import shlex
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -15,8 +18,9 @@ from rich.table import Table
 from corpus.errors import CorpusError
 from corpus.exporting import FORMATS, export
 from corpus.filtering import FilterOptions
-from corpus.pipeline import BuildOptions, BuildSummary, build
+from corpus.pipeline import BuildOptions, BuildSummary, align_files, build
 from corpus.showing import show_table
+from corpus.writing import alignment_text, write_alignment
 
 app = typer.Typer(
     add_completion=False,
@@ -36,6 +40,23 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     """Print one error line and return the Exit to raise."""
     err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
+
+
+@contextmanager
+def reported_errors() -> Iterator[None]:
+    """Turn errors into one line and an exit code; outputs are only ever written whole."""
+    try:
+        yield
+    except CorpusError as exc:
+        raise fail(str(exc)) from None
+    except KeyboardInterrupt:
+        raise fail("interrupted; the previous output (if any) is untouched", 130) from None
+    except Exception as exc:
+        if os.environ.get("CORPUS_DEBUG"):
+            raise
+        raise fail(
+            f"internal error: {type(exc).__name__}: {exc} (set CORPUS_DEBUG=1 for a traceback)"
+        ) from None
 
 
 def report(summary: BuildSummary) -> None:
@@ -125,19 +146,9 @@ def build_command(
         cache_dir=cache_dir,
         command=shlex.join(["corpus", *sys.argv[1:]]),
     )
-    try:
+    with reported_errors():
         summary = build(input_dir, out, options)
-    except CorpusError as exc:
-        raise fail(str(exc)) from None
-    except KeyboardInterrupt:
-        raise fail("interrupted; the previous output (if any) is untouched", 130) from None
-    except Exception as exc:
-        if os.environ.get("CORPUS_DEBUG"):
-            raise
-        raise fail(
-            f"internal error: {type(exc).__name__}: {exc} (set CORPUS_DEBUG=1 for a traceback)"
-        ) from None
-    if not quiet or summary.skipped or summary.warnings:
+    if not quiet or summary.skipped:
         report(summary)
     warn(summary)
 
@@ -171,3 +182,47 @@ def export_command(
         raise fail(str(exc)) from None
     for path in written:
         err.print(f"wrote {path} ({path.stat().st_size} bytes)", highlight=False)
+
+
+class AlignFormat(StrEnum):
+    beads = "beads"
+    tsv = "tsv"
+    parquet = "parquet"
+
+
+@app.command("align")
+def align_command(
+    src_file: Annotated[Path, typer.Argument(help="Source-language file.")],
+    tgt_file: Annotated[Path, typer.Argument(help="Target-language file.")],
+    presegmented: Annotated[
+        bool, typer.Option(help="Each line is one sentence; do not re-split.")
+    ] = False,
+    fmt: Annotated[
+        AlignFormat, typer.Option("--format", help="beads: [src]:[tgt]:score; tsv; parquet.")
+    ] = AlignFormat.beads,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Output file (default: stdout).")
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(help="sentence-transformers model name or path (default: bundled e5)."),
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="Sentences per encoder batch.")] = 32,
+    rescore_merges: Annotated[
+        bool, typer.Option(help="Second pass: embed the joined text of merge candidates.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Align the sentences of two files (translations of each other) with the build aligner."""
+    for path in (src_file, tgt_file):
+        if not path.is_file():
+            raise fail(f"{path}: no such file", 2)
+    if fmt is AlignFormat.parquet and out is None:
+        raise fail("--format parquet needs --out PATH", 2)
+    options = BuildOptions(model=model, batch_size=batch_size, progress=not quiet)
+    with reported_errors():
+        result = align_files(src_file, tgt_file, options, presegmented, rescore_merges)
+        if out is None:
+            sys.stdout.write(alignment_text(result.src, result.tgt, result.beads, fmt.value))
+        else:
+            write_alignment(result.src, result.tgt, result.beads, fmt.value, out)

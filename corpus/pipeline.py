@@ -16,7 +16,7 @@ import pyarrow as pa
 from tqdm.auto import tqdm
 
 from corpus import card
-from corpus.alignment import AlignParams, Bead, align, multiway
+from corpus.alignment import AlignParams, Bead, align, joined_embedder, multiway
 from corpus.cache import EmbeddingCache, default_cache_dir, encode_cached, model_id
 from corpus.embedding import Encoder, load_encoder
 from corpus.errors import CorpusError
@@ -24,7 +24,7 @@ from corpus.filtering import FilterOptions, filter_pairs
 from corpus.grouping import ArticleFile, group_articles, near_duplicates
 from corpus.langid import LanguageGuess, identify
 from corpus.plots import write_plots
-from corpus.reading import Document, Skipped, read_inputs
+from corpus.reading import Document, Skipped, read_document, read_inputs
 from corpus.segmentation import Sentence, segment
 from corpus.writing import (
     ARTICLES_SCHEMA,
@@ -319,6 +319,65 @@ def _sentences_per_lang(files: list[SourceFile]) -> dict[str, int]:
     for f in files:
         counts[f.lang.lang] += len(f.sentences)
     return dict(counts)
+
+
+@dataclass(frozen=True)
+class FileAlignment:
+    """``corpus align``'s result: the sentences of both files and the beads between them."""
+
+    src: list[str]
+    tgt: list[str]
+    beads: list[Bead]
+    n_encoded: int  # strings passed to the encoder, joined spans included
+
+
+def file_sentences(path: Path, presegmented: bool) -> list[str]:
+    """One file's sentences: its lines as they are, or segmented like ``build`` does."""
+    path = path.absolute()
+    doc = read_document(path, path.parent)
+    if presegmented:
+        lines = doc.text.split("\n")
+        return lines[:-1] if lines[-1] == "" else lines
+    guess = identify(doc.text, doc.paragraphs)
+    return [s.text for s in segment(doc.text, guess.lang, doc.paragraphs)]
+
+
+def align_texts(
+    src: list[str],
+    tgt: list[str],
+    encoder: Encoder,
+    batch_size: int = 32,
+    progress: bool = False,
+    rescore_merges: bool = False,
+) -> list[Bead]:
+    """Align two lists of sentences with the aligner ``build`` uses.
+
+    ``rescore_merges`` adds the second pass that embeds the joined text of merge
+    candidates (about 0.3 more strings per sentence).
+    """
+    emb = encoder.encode(src + tgt, batch_size=batch_size, show_progress_bar=progress)
+    return align(
+        emb[: len(src)],
+        emb[len(src) :],
+        [len(t) for t in src],
+        [len(t) for t in tgt],
+        AlignParams(),
+        joined_embedder(encoder, src, tgt, batch_size) if rescore_merges else None,
+    )
+
+
+def align_files(
+    src_path: Path,
+    tgt_path: Path,
+    options: BuildOptions,
+    presegmented: bool = False,
+    rescore_merges: bool = False,
+) -> FileAlignment:
+    """Sentences of two files aligned: the pipeline of ``build`` for one known pair."""
+    src, tgt = file_sentences(src_path, presegmented), file_sentences(tgt_path, presegmented)
+    encoder = load_encoder(options.model)
+    beads = align_texts(src, tgt, encoder, options.batch_size, options.progress, rescore_merges)
+    return FileAlignment(src, tgt, beads, encoder.n_encoded)
 
 
 def _sentences_table(files: list[SourceFile]) -> pa.Table:

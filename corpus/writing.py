@@ -27,7 +27,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from corpus.alignment import Bead
 from corpus.errors import CorpusError
+from corpus.evaluation import format_bead
 
 MARKER = ".corpus-build"  # identifies a folder this tool wrote, so it may replace it
 ROWS_PER_SHARD = 500_000
@@ -239,3 +241,59 @@ def atomic_output(out: Path, *, force: bool = False) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+# ``corpus align`` output: one row per bead, insertions and deletions included.
+ALIGNMENT_SCHEMA = pa.schema(
+    [
+        ("src_ids", pa.list_(pa.int32())),
+        ("tgt_ids", pa.list_(pa.int32())),
+        ("src", pa.string()),
+        ("tgt", pa.string()),
+        ("score", pa.float32()),
+        ("align_type", pa.string()),
+    ]
+)
+
+
+def alignment_text(src: Sequence[str], tgt: Sequence[str], beads: Sequence[Bead], fmt: str) -> str:
+    """Beads as ``[src ids]:[tgt ids]:score`` lines, or as ``src<TAB>tgt<TAB>score`` rows."""
+    if fmt == "beads":
+        lines = [format_bead((b.src, b.tgt), round(b.score, 4)) for b in beads]
+    else:
+        lines = [
+            "\t".join([_joined(src, b.src), _joined(tgt, b.tgt), f"{b.score:.4f}"]) for b in beads
+        ]
+    return "".join(line + "\n" for line in lines)
+
+
+def _joined(texts: Sequence[str], ids: Sequence[int]) -> str:
+    return " ".join(" ".join(texts[i].split()) for i in ids)
+
+
+def write_alignment(
+    src: Sequence[str], tgt: Sequence[str], beads: Sequence[Bead], fmt: str, out: Path
+) -> None:
+    """Write ``corpus align`` output to ``out`` via a temporary name, renamed when complete."""
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "parquet":
+            rows = [
+                {
+                    "src_ids": list(b.src),
+                    "tgt_ids": list(b.tgt),
+                    "src": _joined(src, b.src),
+                    "tgt": _joined(tgt, b.tgt),
+                    "score": b.score,
+                    "align_type": b.align_type,
+                }
+                for b in beads
+            ]
+            pq.write_table(pa.Table.from_pylist(rows, ALIGNMENT_SCHEMA), tmp, compression="zstd")
+        else:
+            tmp.write_text(alignment_text(src, tgt, beads, fmt), encoding="utf-8")
+        os.replace(tmp, out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise CorpusError(f"{out}: cannot write output ({exc.strerror or exc})") from exc

@@ -124,3 +124,42 @@ def test_beads_are_monotonic_cover_everything_and_use_allowed_types(n, m, seed, 
     allowed = set(AlignParams().bead_types)
     assert all((len(b.src), len(b.tgt)) in allowed for b in beads)
     assert all(0.0 <= b.score <= 1.0 for b in beads)
+
+
+def summed(src: np.ndarray, tgt: np.ndarray, calls: list[tuple[int, int]]):
+    """A JoinedEmbedder standing in for the encoder: normalised sum of the members."""
+
+    def embed(side: str, spans: list[tuple[int, int]]) -> np.ndarray:
+        calls.extend(spans)
+        emb = src if side == "src" else tgt
+        return normalise(np.array([emb[a:b].sum(0) for a, b in spans]))
+
+    return embed
+
+
+def test_second_pass_embeds_few_spans_and_keeps_the_alignment():
+    pattern = ([(1, 1)] * 8 + [(1, 2), (2, 1), (0, 1)]) * 4
+    s, t, ls, lt = synthetic(pattern, seed=3)
+    calls: list[tuple[int, int]] = []
+    beads = align(s, t, ls, lt, joined=summed(s, t, calls))
+    assert bead_sizes(beads) == pattern
+    assert 0 < len(calls) <= 0.3 * (len(s) + len(t))
+    assert all(2 <= b - a <= 3 for a, b in calls)
+
+
+def test_second_pass_uses_the_real_embedding_of_joined_sentences():
+    # Target 1 is half of a sentence: unlike the source on its own, but target 0 and 1
+    # joined say what source 0 says. Only a real embedding of the join can show that.
+    rng = np.random.default_rng(4)
+    s = normalise(rng.normal(size=(3, DIM))).astype(np.float32)
+    t = normalise(
+        np.vstack([s[0] + 0.3 * rng.normal(size=DIM), rng.normal(size=DIM), s[1:]])
+    ).astype(np.float32)
+    ls, lt = [60, 60, 60], [60, 30, 60, 60]
+    assert bead_sizes(align(s, t, ls, lt)) == [(1, 1), (0, 1), (1, 1), (1, 1)]
+
+    def joined(side: str, spans: list[tuple[int, int]]) -> np.ndarray:
+        emb = s if side == "src" else t
+        return np.array([s[0] if (side, a, b) == ("tgt", 0, 2) else emb[a] for a, b in spans])
+
+    assert bead_sizes(align(s, t, ls, lt, joined=joined)) == [(1, 2), (1, 1), (1, 1)]

@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from corpus.cli import app
+from corpus.evaluation import read_beads
 from tests.conftest import ROOT, SAMPLE
 
 runner = CliRunner()
@@ -316,3 +317,64 @@ def test_export_command(sample_build, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert to.read_text().count("<tu>") == config(sample_build, "ar-sv").num_rows
+
+
+GERMAN = """Der Zug fährt um acht Uhr ab.
+Wir haben die Fahrkarten gestern gekauft, weil sie online billiger waren.
+Das Museum ist montags geschlossen.
+Im Sommer schwimmen die Kinder jeden Tag im See.
+Meine Schwester arbeitet seit zehn Jahren als Ärztin in Genf.
+"""
+FRENCH = """Photo : archives.
+Le train part à huit heures.
+Nous avons acheté les billets hier.
+Ils étaient moins chers en ligne.
+Le musée est fermé le lundi.
+En été, les enfants nagent tous les jours dans le lac.
+Ma sœur travaille depuis dix ans comme médecin à Genève.
+"""
+
+
+@pytest.fixture(scope="module")
+def pair_files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("align")
+    (folder / "a.de").write_text(GERMAN, encoding="utf-8")
+    (folder / "a.fr").write_text(FRENCH, encoding="utf-8")
+    return folder / "a.de", folder / "a.fr"
+
+
+def test_align_beads_cover_every_sentence(pair_files, tmp_path):
+    out = tmp_path / "a.defr"
+    args = ["align", *map(str, pair_files), "--presegmented", "--out", str(out), "-q"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    beads = read_beads(out)
+    assert [i for s, _ in beads for i in s] == list(range(5))
+    assert [j for _, t in beads for j in t] == list(range(7))
+    assert ((0, 1, 2, 3, 4), ()) not in beads
+    assert {((0,), (1,)), ((1,), (2, 3)), ((4,), (6,))} <= set(beads)
+    for line in out.read_text().splitlines():
+        assert 0.0 <= float(line.rsplit(":", 1)[1]) <= 1.0
+
+
+def test_align_tsv_and_parquet(pair_files, tmp_path):
+    result = runner.invoke(
+        app, ["align", *map(str, pair_files), "--presegmented", "--format", "tsv", "-q"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = [line.split("\t") for line in result.stdout.splitlines()]
+    assert ["Das Museum ist montags geschlossen.", "Le musée est fermé le lundi."] in [
+        r[:2] for r in rows
+    ]
+    out = tmp_path / "a.parquet"
+    args = ["align", *map(str, pair_files), "--format", "parquet", "--out", str(out), "-q"]
+    assert runner.invoke(app, args).exit_code == 0
+    table = pq.read_table(out).to_pylist()
+    assert sum(len(r["tgt_ids"]) for r in table) == 7
+    assert not list(tmp_path.glob(".*tmp*"))
+
+
+def test_align_missing_file_is_one_line(pair_files):
+    result = runner.invoke(app, ["align", str(pair_files[0]), "/no/such.fr", "--presegmented"])
+    assert result.exit_code == 2
+    assert result.output.strip() == "error: /no/such.fr: no such file"
