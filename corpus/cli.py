@@ -77,8 +77,6 @@ def report(summary: BuildSummary) -> None:
     Console(stderr=True).print(table)
     for skipped in summary.skipped:
         err.print(f"skipped {skipped.path}: {skipped.reason}", highlight=False, soft_wrap=True)
-    for warning in summary.warnings:
-        err.print(f"warning: {warning}", highlight=False, soft_wrap=True)
 
 
 def warn(summary: BuildSummary) -> None:

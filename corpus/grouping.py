@@ -29,6 +29,9 @@ MIN_TRANSLATION_SCORE = 0.5  # share of the shorter file in a monotone chain of 
 # The same score within one language: two different articles share few ordered matches, a
 # copy with small edits shares nearly all.
 NEAR_DUPLICATE_SCORE = 0.9
+# Share of the shorter text's word trigrams found in the other text. Short texts of one
+# genre (psalms, briefs) match sentence by sentence in meaning without being copies.
+NEAR_DUPLICATE_OVERLAP = 0.5
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class ArticleFile:
     key: str  # stable identity of the file content (sha256)
     lang: str
     embeddings: np.ndarray  # (n_sentences, dim), unit rows
+    text: str = ""  # the document text; near-duplicate checks compare it word by word
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,16 @@ def _by_lang(files: Sequence[ArticleFile]) -> dict[str, list[int]]:
     return by_lang
 
 
+def _overlap(a: str, b: str) -> float:
+    """Share of the smaller set of word trigrams of ``a`` and ``b`` that both contain."""
+    grams = []
+    for text in (a, b):
+        words = text.split()
+        grams.append({tuple(words[k : k + 3]) for k in range(max(1, len(words) - 2))})
+    small = min(len(g) for g in grams)
+    return len(grams[0] & grams[1]) / small if small else 0.0
+
+
 def near_duplicates(
     files: Sequence[ArticleFile],
     *,
@@ -124,7 +138,8 @@ def near_duplicates(
     """Same-language files that are copies of an earlier file with small edits.
 
     Returns links (a: the copy, b: the earlier file that is kept); the same candidate
-    search and ``translation_score`` as for translations, applied within each language.
+    search and ``translation_score`` as for translations, applied within each language,
+    and most word trigrams of the shorter text must recur in the other.
     """
     if not files:
         return []
@@ -141,7 +156,9 @@ def near_duplicates(
             if kept == copy or kept in dropped or copy in dropped:
                 continue
             score = translation_score(files[kept].embeddings, files[copy].embeddings)
-            if score >= min_score:
+            if score >= min_score and _overlap(files[kept].text, files[copy].text) >= (
+                NEAR_DUPLICATE_OVERLAP
+            ):
                 copies.append(Link(copy, kept, score))
                 dropped.add(copy)
     return copies

@@ -178,7 +178,7 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
 
     with _timed(timings, "group", cpu):
         copies = near_duplicates(
-            [ArticleFile(f.doc.sha256, f.lang.lang, f.embeddings) for f in files]
+            [ArticleFile(f.doc.sha256, f.lang.lang, f.embeddings, f.doc.text) for f in files]
         )
         skipped += [
             Skipped(
