@@ -31,6 +31,14 @@ app = typer.Typer(
 err = Console(stderr=True)
 
 
+# Options that `build` and `align` share, declared once.
+ModelOption = Annotated[
+    str | None,
+    typer.Option(help="sentence-transformers model name or path (default: bundled e5)."),
+]
+BatchSizeOption = Annotated[int, typer.Option(min=1, help="Sentences per encoder batch.")]
+
+
 @app.callback()
 def main() -> None:
     """Keeps `build` a named subcommand."""
@@ -90,11 +98,8 @@ def build_command(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path(
         "output/corpus"
     ),
-    model: Annotated[
-        str | None,
-        typer.Option(help="sentence-transformers model name or path (default: bundled e5)."),
-    ] = None,
-    batch_size: Annotated[int, typer.Option(min=1, help="Sentences per encoder batch.")] = 32,
+    model: ModelOption = None,
+    batch_size: BatchSizeOption = 32,
     min_score: Annotated[
         float, typer.Option(min=0.0, max=1.0, help="Drop pairs below this confidence.")
     ] = 0.0,
@@ -160,10 +165,8 @@ def show_command(
     limit: Annotated[int, typer.Option(min=1, help="Rows to show.")] = 50,
 ) -> None:
     """Print aligned sentences side by side with their scores."""
-    try:
+    with reported_errors():
         Console().print(show_table(out, pair, article, min_score, limit))
-    except CorpusError as exc:
-        raise fail(str(exc)) from None
 
 
 @app.command("export")
@@ -174,10 +177,8 @@ def export_command(
     fmt: Annotated[str, typer.Option("--format", help=f"One of {', '.join(FORMATS)}.")] = "tmx",
 ) -> None:
     """Export one language pair as TMX 1.4b, Moses plain text or JSON lines (streaming)."""
-    try:
+    with reported_errors():
         written = export(out, pair, fmt, to)
-    except CorpusError as exc:
-        raise fail(str(exc)) from None
     for path in written:
         err.print(f"wrote {path} ({path.stat().st_size} bytes)", highlight=False)
 
@@ -201,11 +202,8 @@ def align_command(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Output file (default: stdout).")
     ] = None,
-    model: Annotated[
-        str | None,
-        typer.Option(help="sentence-transformers model name or path (default: bundled e5)."),
-    ] = None,
-    batch_size: Annotated[int, typer.Option(min=1, help="Sentences per encoder batch.")] = 32,
+    model: ModelOption = None,
+    batch_size: BatchSizeOption = 32,
     rescore_merges: Annotated[
         bool, typer.Option(help="Second pass: embed the joined text of merge candidates.")
     ] = False,
