@@ -1,28 +1,32 @@
 """Monotonic sentence alignment by dynamic programming over bead types.
 
 Let x_1..x_n and y_1..y_m be unit sentence embeddings of the two sides. A bead
-(a, b) joins a consecutive source sentences with b consecutive target
-sentences; its span embedding is the length-weighted sum of its members,
-normalised (no extra encoder calls). The aligner maximises
+(a, b) joins a consecutive source sentences S with b consecutive target
+sentences T; a span's embedding is the length-weighted sum of its members,
+normalised (no extra encoder calls), or the real embedding of its joined text
+where one was computed. The aligner maximises the sum of bead values
 
     D[i, j] = max_{(a, b)} D[i - a, j - b] + v(i - a:i, j - b:j)
 
-over prefixes, where for a, b >= 1
+over prefixes, where for a, b >= 1 (as in Bertalign, one value per bead, so a
+merge must beat the sum of the finer beads it replaces)
 
-    v = (a + b) / 2 * margin(S, T) - length_weight * (log(len S / (r len T)))^2 + prior(a, b)
+    v = margin(S, T) * log2(1 + min(|S|, r|T|) / max(|S|, r|T|))
+    margin(S, T) = cos(S, T) - mean(nbr_S, nbr_T, knn_S, knn_T)
 
-    margin(S, T) = cos(S, T) - (knn(S) + knn(T)) / 2
-
-knn(.) is the mean cosine of a sentence to its k best candidates on the other
-side, so margin is high only when a pair stands out from its neighbourhood;
-this matters for e5, whose cosines are compressed (about 0.8 for unrelated
-text). r is the document's overall length ratio. An insertion or deletion
-(0-1, 1-0) earns ``skip`` per sentence.
+nbr_S is the mean cosine of T with the source spans of S's size just before and
+after S, nbr_T likewise (the bead must beat its shifted neighbours: this decides
+bead boundaries); knn_S is the mean cosine of S to its k best single sentences
+on the other side (the bead must stand out globally: unrelated text scores
+below zero). Neighbours that do not exist (at a document's edges) drop out of
+the mean. Raw e5 cosines are compressed (about 0.8 for unrelated text), the
+margin is not. |S| is a length in characters and r the document's overall
+length ratio. An insertion or deletion (0-1, 1-0) earns ``skip``.
 
 Cost stays linear in document length: when n * m is large, both sides are
 downsampled by averaging neighbouring sentences, aligned recursively, and the
 full-resolution DP only visits a band of cells around the projected coarse path
-(as in Vecalign's coarse-to-fine search). Memory is O(band cells).
+(as in Vecalign's coarse-to-fine search). Memory is O(band cells + n * dim).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from corpus.embedding import Encoder, normalise
 
@@ -54,70 +59,56 @@ class Bead:
 
 @dataclass(frozen=True)
 class AlignParams:
+    # Every bead of at most five sentences (Bertalign's default), plus insertions/deletions.
     bead_types: tuple[BeadType, ...] = (
-        (1, 1), (1, 2), (2, 1), (2, 2), (1, 3), (3, 1), (1, 0), (0, 1),
+        (1, 1), (1, 2), (2, 1), (2, 2), (1, 3), (3, 1),
+        (1, 4), (4, 1), (2, 3), (3, 2), (1, 0), (0, 1),
     )  # fmt: skip
-    skip: float = -0.02  # value per inserted or deleted sentence
-    merge_prior: float = -0.02  # added once per bead that is not 1-1
-    length_weight: float = 0.1
-    knn: int = 4
+    skip: float = -0.01  # value per inserted or deleted sentence (good beads: 0.05-0.15)
+    knn: int = 8
     band: int = 6  # half-width, in sentences, of the search band around the coarse path
     max_full_cells: int = 250_000  # above this many DP cells, search coarse-to-fine
     # Confidence = sigmoid(score_bias + score_margin * margin + score_merge * [not 1-1]): a
     # logistic regression of strict correctness on these two features, fitted on the beads
     # of the Text+Berg dev document (de-fr, bundled e5-small, these defaults). Merges are
     # right less often than 1-1 beads of the same margin, hence their own term.
-    score_bias: float = 1.43
-    score_margin: float = 24.8
-    score_merge: float = -2.21
+    score_bias: float = 0.30
+    score_margin: float = 20.3
+    score_merge: float = -0.32
 
 
 class _Side:
-    """One side of the alignment: embeddings, lengths and prefix sums for span lookups."""
+    """One side of the alignment: span embeddings, lengths and knn per span size and end.
 
-    def __init__(self, emb: np.ndarray, lengths: np.ndarray) -> None:
-        self.emb = emb.astype(np.float32, copy=False)
+    ``vec[size][end]`` is the unit embedding of sentences [end - size, end) (zero rows
+    where end < size); ``length`` and ``knn`` are indexed the same way.
+    """
+
+    def __init__(self, emb: np.ndarray, lengths: np.ndarray, sizes: Sequence[int]) -> None:
+        emb = emb.astype(np.float32, copy=False)
         self.lengths = lengths.astype(np.float64)
         self.n = len(emb)
-        weighted = self.emb * self.lengths[:, None].astype(np.float32)
-        self.cum_emb = np.vstack([np.zeros((1, emb.shape[1]), np.float32), np.cumsum(weighted, 0)])
-        self.cum_len = np.concatenate([[0.0], np.cumsum(self.lengths)])
-        self.knn = np.zeros(self.n)
-        # size -> (has[end], vectors[end]): real embeddings of joined spans [end - size, end).
-        self.joined: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.dim = emb.shape[1]
+        # float64 prefix sums: span sums are differences of large totals.
+        cum_emb = np.vstack([np.zeros((1, self.dim)), np.cumsum(emb * self.lengths[:, None], 0)])
+        cum_len = np.concatenate([[0.0], np.cumsum(self.lengths)])
+        self.vec: dict[int, np.ndarray] = {}
+        self.length: dict[int, np.ndarray] = {}
+        self.knn: dict[int, np.ndarray] = {}
+        for size in sorted(set(sizes)):
+            vec = np.zeros((self.n + 1, self.dim), np.float32)
+            length = np.zeros(self.n + 1)
+            if size <= self.n:
+                vec[size:] = normalise(cum_emb[size:] - cum_emb[:-size])
+                length[size:] = cum_len[size:] - cum_len[:-size]
+            self.vec[size], self.length[size] = vec, length
+            self.knn[size] = np.zeros(self.n + 1)
 
     def add_joined(self, spans: list[tuple[int, int]], vectors: np.ndarray) -> None:
+        """Use real embeddings of the joined text of these spans [start, end)."""
         for (start, end), vec in zip(spans, vectors, strict=True):
-            size = end - start
-            if size not in self.joined:
-                self.joined[size] = (
-                    np.zeros(self.n + 1, bool),
-                    np.zeros((self.n + 1, self.emb.shape[1]), np.float32),
-                )
-            has, table = self.joined[size]
-            has[end], table[end] = True, vec
-
-    def span(self, end: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Span embeddings (unnormalised), char lengths and knn of [end - size, end).
-
-        A merged span is the real embedding of its joined text where one was computed,
-        else the length-weighted sum of its members. A span's knn is its members'
-        largest: with the mean, adding an unrelated sentence (low knn) to a bead would
-        lower its margin penalty and make absorbing insertions into merges look cheap.
-        """
-        start = end - size
-        vec = self.cum_emb[end] - self.cum_emb[start]
-        if size in self.joined:
-            has, table = self.joined[size]
-            real = has[end]
-            if np.ndim(end) == 0:
-                vec = table[end] if real else vec
-            elif real.any():
-                vec = vec.copy()
-                vec[real] = table[end[real]]
-        length = self.cum_len[end] - self.cum_len[start]
-        knn = np.max([self.knn[end - 1 - k] for k in range(size)], axis=0)
-        return vec, length, knn
+            if end - start in self.vec:
+                self.vec[end - start][end] = vec
 
 
 class _Band:
@@ -151,32 +142,103 @@ class _Band:
 
 
 def _knn_in_band(src: _Side, tgt: _Side, band: _Band, k: int) -> None:
-    """Mean of the k best cosines of each sentence among the candidates of the band."""
-    src_knn = np.zeros(src.n)
-    rows, cols, vals = [], [], []
-    for i in range(src.n):
-        # Sentence i is row i + 1 of the DP (prefix length); its candidate targets are
-        # the sentences ending inside the band on that row.
-        lo, hi = max(band.lo[i + 1] - 1, 0), min(band.hi[i + 1], tgt.n)
-        if hi <= lo:
-            continue
-        sims = tgt.emb[lo:hi] @ src.emb[i]
-        top = np.sort(sims)[::-1][:k]
-        src_knn[i] = top.mean()
-        rows.append(np.full(hi - lo, i))
-        cols.append(np.arange(lo, hi))
-        vals.append(sims)
-    tgt_knn = np.zeros(tgt.n)
-    if cols:
-        col, val = np.concatenate(cols), np.concatenate(vals)
-        order = np.lexsort((-val, col))
-        col, val = col[order], val[order]
-        starts = np.searchsorted(col, np.arange(tgt.n))
-        ends = np.searchsorted(col, np.arange(tgt.n), side="right")
-        for j in range(tgt.n):
-            if ends[j] > starts[j]:
-                tgt_knn[j] = val[starts[j] : min(ends[j], starts[j] + k)].mean()
-    src.knn, tgt.knn = src_knn, tgt_knn
+    """Mean of the k best cosines of each span with the other side's single sentences.
+
+    The candidates are those of the band: for the span ending at source sentence i
+    (DP row i), the target sentences ending in columns lo[i]..hi[i]; for a target
+    span ending at column j, the source sentences of the rows whose band holds j.
+    """
+    for size, vec in src.vec.items():
+        for i in range(size, src.n + 1):
+            lo, hi = max(band.lo[i] - 1, 0), min(band.hi[i], tgt.n)
+            if hi > lo:
+                sims = tgt.vec[1][lo + 1 : hi + 1] @ vec[i]
+                src.knn[size][i] = np.sort(sims)[::-1][:k].mean()
+    # Rows whose band holds column j: lo[i] <= j <= hi[i], both bounds monotone in i.
+    first = np.searchsorted(band.hi, np.arange(tgt.n + 1), side="left")
+    last = np.searchsorted(band.lo, np.arange(tgt.n + 1), side="right") - 1
+    for size, vec in tgt.vec.items():
+        for j in range(size, tgt.n + 1):
+            lo, hi = max(first[j] - 1, 0), min(last[j], src.n)
+            if hi > lo:
+                sims = src.vec[1][lo + 1 : hi + 1] @ vec[j]
+                tgt.knn[size][j] = np.sort(sims)[::-1][:k].mean()
+
+
+def _margins(
+    src: _Side, tgt: _Side, i: int, sizes: Sequence[int], j: np.ndarray, b: int
+) -> np.ndarray:
+    """margin(S, T) of the beads [i - a, i) x [j - b, j), for one row i, columns j and
+    each source size a in ``sizes``: an array of shape (len(j), len(sizes)).
+
+    One matrix product compares the target spans of size b ending around j with the
+    source spans of each size a ending at i - a, i and i + a (the bead and its
+    neighbours on the source side); the target neighbours are the same product
+    read off at j - b and j + b.
+    """
+    start, stop = max(int(j[0]) - b, 0), min(int(j[-1]) + b, tgt.n) + 1
+    ends = [(a, end) for a in sizes for end in (i - a, i, i + a)]
+    vecs = np.array([src.vec[a][min(max(end, 0), src.n)] for a, end in ends])
+    cos = (tgt.vec[b][start:stop] @ vecs.reshape(-1, src.dim).T).reshape(-1, len(sizes), 3)
+    here = cos[:, :, 1]
+    # Neighbours: the same-size spans just before and after, on each side, where they exist.
+    tgt_nbr, tgt_cnt = np.zeros((len(j), len(sizes))), np.zeros((len(j), 1))
+    for shifted in (j - b, j + b):
+        ok = ((shifted >= b) & (shifted <= tgt.n))[:, None]
+        tgt_nbr += ok * here[np.minimum(np.maximum(shifted - start, 0), len(here) - 1)]
+        tgt_cnt += ok
+    a = np.array(sizes)
+    src_ok = np.stack([(i - a >= a), (i + a <= src.n)], axis=1)  # (sizes, before/after)
+    src_cnt = src_ok.sum(1)
+    src_nbr = (cos[j - start][:, :, [0, 2]] * src_ok).sum(2) / np.maximum(src_cnt, 1)
+    knn = np.array([src.knn[size][i] for size in sizes]) + tgt.knn[b][j][:, None]
+    # The reference is the mean of the terms that exist: a bead spanning a whole short
+    # document has no neighbours, and counting them as 0 would favour such beads.
+    reference = tgt_nbr / np.maximum(tgt_cnt, 1) + src_nbr + knn
+    return here[j - start] - reference / (2.0 + (tgt_cnt > 0) + (src_cnt > 0))
+
+
+def _length_factor(
+    src: _Side, tgt: _Side, i: int, sizes: Sequence[int], j: np.ndarray, b: int, ratio: float
+) -> np.ndarray:
+    """log2(1 + min / max) of the two spans' lengths (target scaled by the ratio): 1 at par.
+
+    Same shape as ``_margins``.
+    """
+    s_len = np.array([src.length[a][i] for a in sizes])[None, :]
+    t_len = ratio * tgt.length[b][j][:, None]
+    return np.log2(1 + np.minimum(s_len, t_len) / np.maximum(np.maximum(s_len, t_len), 1e-9))
+
+
+def _nearest(a: np.ndarray, b: np.ndarray, window: int, block: int = 256) -> np.ndarray:
+    """For each row of ``a``, the index of its most similar row of ``b`` near the diagonal.
+
+    Candidates of row i lie within ``window`` of i * len(b) / len(a), so cost is linear.
+    """
+    n, m = len(a), len(b)
+    best = np.empty(n, dtype=np.int64)
+    for start in range(0, n, block):
+        end = min(start + block, n)
+        lo = max(0, int(start * m / n) - window)
+        hi = min(m, int(end * m / n) + window + 1)
+        best[start:end] = lo + np.argmax(a[start:end] @ b[lo:hi].T, axis=1)
+    return best
+
+
+def _length_ratio(src: _Side, tgt: _Side, window: int = 100) -> float:
+    """Characters of source per character of target over mutual nearest sentence pairs.
+
+    The overall ratio of the two documents is biased by what only one side has (a block
+    of photo captions makes every merge look length-balanced); mutual best matches are
+    translations, so their ratio is the language pair's.
+    """
+    s_emb, t_emb = src.vec[1][1:], tgt.vec[1][1:]
+    to_tgt, to_src = _nearest(s_emb, t_emb, window), _nearest(t_emb, s_emb, window)
+    mutual = np.flatnonzero(to_src[to_tgt] == np.arange(src.n))
+    s_len, t_len = src.lengths[mutual].sum(), tgt.lengths[to_tgt[mutual]].sum()
+    if len(mutual) < 3 or s_len <= 0 or t_len <= 0:
+        return max(src.lengths.sum(), 1.0) / max(tgt.lengths.sum(), 1.0)
+    return float(s_len / t_len)
 
 
 def _dp(src: _Side, tgt: _Side, band: _Band, params: AlignParams, ratio: float):
@@ -188,10 +250,18 @@ def _dp(src: _Side, tgt: _Side, band: _Band, params: AlignParams, ratio: float):
     score[0][0] = 0.0  # band.lo[0] == 0
     types = params.bead_types
     insert = types.index((0, 1)) if (0, 1) in types else None
+    src_sizes = sorted(src.vec)
     for i in range(n + 1):
         lo, hi = band.lo[i], band.hi[i]
         j = np.arange(lo, hi + 1)
         best, arg = score[i], back[i]
+        sizes = [a for a in src_sizes if a <= i]
+        # Bead values for every source size at once, per target size.
+        values = {
+            b: _margins(src, tgt, i, sizes, j, b) * _length_factor(src, tgt, i, sizes, j, b, ratio)
+            for b in tgt.vec
+            if sizes
+        }
         for t, (a, b) in enumerate(types):
             if a > i or a == 0:
                 continue
@@ -202,23 +272,7 @@ def _dp(src: _Side, tgt: _Side, band: _Band, params: AlignParams, ratio: float):
                 continue
             cand = np.full(len(j), -np.inf)
             cand[ok] = score[i - a][prev_j[ok] - plo]
-            if a == 0 or b == 0:
-                value = params.skip * (a + b)
-            else:
-                s_vec, s_len, s_knn = src.span(np.array(i), a)
-                t_vec, t_len, t_knn = tgt.span(j[ok], b)
-                cos = (t_vec @ s_vec) / (
-                    np.linalg.norm(t_vec, axis=1) * np.linalg.norm(s_vec) + 1e-12
-                )
-                margin = cos - (s_knn + t_knn) / 2
-                length_pen = np.log((s_len + 1) / (ratio * t_len + 1))
-                value = np.full(len(j), -np.inf)
-                value[ok] = (
-                    margin
-                    - params.length_weight * length_pen**2
-                    + (0.0 if (a, b) == (1, 1) else params.merge_prior)
-                )
-            cand = cand + value
+            cand[ok] += params.skip if b == 0 else values[b][ok, sizes.index(a)]
             better = cand > best
             best[better] = cand[better]
             arg[better] = t
@@ -246,16 +300,13 @@ def _dp(src: _Side, tgt: _Side, band: _Band, params: AlignParams, ratio: float):
 
 
 def _coarse(side: _Side) -> _Side:
-    """Halve the resolution: average neighbouring sentence pairs."""
-    n = side.n
-    pad = n % 2
-    emb = side.emb * side.lengths[:, None].astype(np.float32)
-    lengths = side.lengths
-    if pad:
-        emb = np.vstack([emb, np.zeros((1, emb.shape[1]), np.float32)])
+    """Halve the resolution: length-weighted sums of neighbouring sentence pairs."""
+    emb, lengths = side.vec[1][1:] * side.lengths[:, None], side.lengths
+    if side.n % 2:
+        emb = np.vstack([emb, np.zeros((1, side.dim), np.float32)])
         lengths = np.concatenate([lengths, [0.0]])
-    emb = emb.reshape(-1, 2, emb.shape[1]).sum(1)
-    return _Side(normalise(emb), lengths.reshape(-1, 2).sum(1))
+    emb = emb.reshape(-1, 2, side.dim).sum(1)
+    return _Side(normalise(emb), lengths.reshape(-1, 2).sum(1), list(side.vec))
 
 
 def _search(src: _Side, tgt: _Side, params: AlignParams, ratio: float):
@@ -294,7 +345,7 @@ def _merge_candidates(
     The first pass sees merges only through summed member embeddings, so it proposes
     where a merge is plausible: each of its own merges (the span itself and, for three
     or more sentences, its two shorter halves) and each sentence it left unaligned
-    (often the missing part of a 1-2 bead), joined with either neighbour. About 0.3
+    (often the missing part of a 1-2 bead), joined with either neighbour. About 0.2
     strings per sentence on Text+Berg.
     """
     spans: set[tuple[int, int]] = set()
@@ -323,13 +374,28 @@ def align(
     first-pass path and aligns again with them. Returns beads covering every sentence of
     both sides exactly once, in order.
     """
+    # The products here are small: BLAS threads cost more than they give (3x slower on
+    # two busy cores), and the build runs one aligner per core.
+    with threadpool_limits(1, user_api="blas"):
+        return _align(src_emb, tgt_emb, src_lengths, tgt_lengths, params, joined)
+
+
+def _align(
+    src_emb: np.ndarray,
+    tgt_emb: np.ndarray,
+    src_lengths: Sequence[int] | np.ndarray,
+    tgt_lengths: Sequence[int] | np.ndarray,
+    params: AlignParams | None,
+    joined: JoinedEmbedder | None,
+) -> list[Bead]:
     params = params or AlignParams()
     n, m = len(src_emb), len(tgt_emb)
     if n == 0 or m == 0:
         return [Bead((i,), (), 0.0) for i in range(n)] + [Bead((), (j,), 0.0) for j in range(m)]
-    src = _Side(np.asarray(src_emb), np.asarray(src_lengths, dtype=np.float64))
-    tgt = _Side(np.asarray(tgt_emb), np.asarray(tgt_lengths, dtype=np.float64))
-    ratio = max(src.cum_len[-1], 1.0) / max(tgt.cum_len[-1], 1.0)
+    types = params.bead_types
+    src = _Side(np.asarray(src_emb), np.asarray(src_lengths), [1] + [a for a, _ in types if a])
+    tgt = _Side(np.asarray(tgt_emb), np.asarray(tgt_lengths), [1] + [b for _, b in types if b])
+    ratio = _length_ratio(src, tgt)
     path = _search(src, tgt, params, ratio)
     if joined is not None:
         for side, name, k in ((src, "src", 0), (tgt, "tgt", 1)):
@@ -337,16 +403,14 @@ def align(
             if spans:
                 side.add_joined(spans, joined(name, spans))
         corners = [(i, j) for i, j, _, _ in path] + [(n, m)]
-        path = _dp(src, tgt, _Band.around(corners, n, m, params.band), params, ratio)
+        band = _Band.around(corners, n, m, params.band)
+        _knn_in_band(src, tgt, band, params.knn)
+        path = _dp(src, tgt, band, params, ratio)
     beads = []
     for i, j, a, b in path:
-        if a == 0 or b == 0:
-            score = 0.0
-        else:
-            s_vec, _, s_knn = src.span(np.array(i + a), a)
-            t_vec, _, t_knn = tgt.span(np.array([j + b]), b)
-            cos = float((t_vec @ s_vec)[0] / (np.linalg.norm(t_vec) * np.linalg.norm(s_vec)))
-            margin = cos - float(s_knn + t_knn[0]) / 2
+        score = 0.0
+        if a and b:
+            margin = float(_margins(src, tgt, i + a, [a], np.array([j + b]), b)[0, 0])
             logit = params.score_bias + params.score_margin * margin
             if (a, b) != (1, 1):
                 logit += params.score_merge

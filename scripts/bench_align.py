@@ -2,16 +2,18 @@
 
     python scripts/bench_align.py [--benchmarks ../shared/benchmarks] [--bible-chapters 40]
 
-Prints strict/lax P/R/F1 on the Text+Berg test set (7 documents) and its dev document, the
-precision of beads with score >= 0.5 on dev (calibration), strict F1 per Bible pair at verse
-level, strings embedded per sentence aligned, and the time of a 5,000 x 5,000 alignment
-against five of 1,000 x 1,000. Benchmark data is read in place, never copied.
+Prints strict/lax P/R/F1 on the Text+Berg test set (7 documents) and its dev document, how
+often dev beads are exactly right per score bin (calibration), strict F1 per Bible pair at
+verse level, strings embedded per sentence aligned, and the time of a 5,000 x 5,000 alignment
+against five of 1,000 x 1,000. The figures are also written to ``output/bench/align.json``.
+Benchmark data is read in place, never copied.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import sys
 import time
 from collections import defaultdict
@@ -25,6 +27,8 @@ from corpus.evaluation import AlignmentScores, read_beads, score_alignments
 from corpus.pipeline import file_sentences
 
 BIBLE_PAIRS = [("ar", "sv"), ("ar", "hi"), ("hi", "sv"), ("fa", "sv"), ("en", "sv")]
+SCORE_BINS = [(0.9, 1.0), (0.8, 0.9), (0.5, 0.8), (0.0, 0.5), (0.5, 1.0)]
+REPORT = Path(__file__).resolve().parents[1] / "output" / "bench" / "align.json"
 
 
 def row(name: str, s: AlignmentScores) -> str:
@@ -35,7 +39,22 @@ def row(name: str, s: AlignmentScores) -> str:
     )
 
 
-def textberg(root: Path, encoder, batch_size: int) -> None:
+def as_dict(s: AlignmentScores) -> dict:
+    return {"strict": vars(s.strict), "lax": vars(s.lax), "n_test_beads": s.n_test_beads}
+
+
+def calibration(beads: list[tuple[Bead, bool]]) -> list[dict]:
+    """Per score bin: how many aligned (not null) beads, and the share exactly right."""
+    rows = []
+    for lo, hi in SCORE_BINS:
+        right = [ok for b, ok in beads if b.src and b.tgt and lo <= b.score < hi + 1e-9 * (hi == 1)]
+        share = float(np.mean(right)) if right else 0.0
+        rows.append({"min": lo, "max": hi, "n": len(right), "exactly_right": share})
+        print(f"dev beads scoring [{lo:.1f}, {hi:.1f}]: {len(right):4d}, exactly right {share:.3f}")
+    return rows
+
+
+def textberg(root: Path, encoder, batch_size: int) -> dict:
     """Both aligner variants on the same sentence embeddings: one pass, and merges rescored."""
     variants = {"one pass": False, "rescore merges": True}
     gold: dict[str, list] = {"test": [], "dev": []}
@@ -69,15 +88,19 @@ def textberg(root: Path, encoder, batch_size: int) -> None:
                 dev_beads = [(b, (b.src, b.tgt) in gold_set) for b in beads]
     seconds = time.perf_counter() - start
     print(f"\nText+Berg de-fr ({root}), {n_sent} sentences, {seconds:.0f} s with embedding")
+    report: dict = {"sentences": n_sent, "seconds": seconds}
     for variant in variants:
-        print(row(f"test  {variant}", score_alignments(gold["test"], test[variant, "test"])))
-        print(row(f"dev   {variant}", score_alignments(gold["dev"], test[variant, "dev"])))
-        print(f"{'':<28} strings embedded per sentence: {calls[variant] / n_sent:.3f}")
-    confident = [ok for b, ok in dev_beads if b.src and b.tgt and b.score >= 0.5]
-    print(
-        f"dev (one pass) beads with score >= 0.5: {len(confident)}, exactly right: "
-        f"{np.mean(confident) if confident else 0:.3f}"
-    )
+        scores = {split: score_alignments(gold[split], test[variant, split]) for split in gold}
+        print(row(f"test  {variant}", scores["test"]))
+        print(row(f"dev   {variant}", scores["dev"]))
+        per_sentence = calls[variant] / n_sent
+        print(f"{'':<28} strings embedded per sentence: {per_sentence:.3f}")
+        report[variant] = {
+            **{split: as_dict(score) for split, score in scores.items()},
+            "strings_per_sentence": per_sentence,
+        }
+    report["dev_calibration"] = calibration(dev_beads)
+    return report
 
 
 def read_bible(path: Path) -> dict[str, list[tuple[str, str]]]:
@@ -89,7 +112,7 @@ def read_bible(path: Path) -> dict[str, list[tuple[str, str]]]:
     return chapters
 
 
-def bible(root: Path, n_chapters: int, encoder, batch_size: int) -> None:
+def bible(root: Path, n_chapters: int, encoder, batch_size: int) -> dict:
     langs = sorted({lang for pair in BIBLE_PAIRS for lang in pair})
     books = {lang: read_bible(root / f"{lang}.tsv") for lang in langs}
     issues = defaultdict(set)  # lang -> chapters flagged in known_issues.tsv
@@ -102,6 +125,7 @@ def bible(root: Path, n_chapters: int, encoder, batch_size: int) -> None:
     chapters = [order[k] for k in sorted(set(picks))]
     embedded: dict[tuple[str, str], np.ndarray] = {}
     start, encoded, n_sent = time.perf_counter(), encoder.n_encoded, 0
+    report: dict = {"chapters": chapters, "pairs": {}}
     print(f"\nBible verse level ({root}): {len(chapters)} of {len(order)} chapters, evenly spaced")
     for la, lb in BIBLE_PAIRS:
         sets: dict[str, tuple[list, list]] = {"clean": ([], []), "known issues": ([], [])}
@@ -132,14 +156,22 @@ def bible(root: Path, n_chapters: int, encoder, batch_size: int) -> None:
         for name, (gold_docs, test_docs) in sets.items():
             if gold_docs:
                 label = f"{la}-{lb} {name} ({len(gold_docs)} ch.)"
-                print(row(label, score_alignments(gold_docs, test_docs)))
+                scores = score_alignments(gold_docs, test_docs)
+                print(row(label, scores))
+                report["pairs"][f"{la}-{lb} {name}"] = {
+                    **as_dict(scores),
+                    "chapters": len(gold_docs),
+                }
     seconds = time.perf_counter() - start
     n_verses = sum(len(books[lang][ch]) for lang, ch in embedded)
+    per_verse = (encoder.n_encoded - encoded) / n_verses
     print(
-        f"strings embedded per distinct verse: {(encoder.n_encoded - encoded) / n_verses:.3f}"
+        f"strings embedded per distinct verse: {per_verse:.3f}"
         f" ({n_verses} verses, each embedded once and used by every pair; {n_sent} verse"
         f" slots aligned; {seconds:.0f} s)"
     )
+    report.update(strings_per_verse=per_verse, verses=n_verses, seconds=seconds)
+    return report
 
 
 def synthetic_pair(n: int, rng: np.random.Generator, dim: int = 384):
@@ -152,7 +184,7 @@ def synthetic_pair(n: int, rng: np.random.Generator, dim: int = 384):
     return src, tgt[keep], lengths, lengths[keep]
 
 
-def scaling() -> None:
+def scaling() -> dict:
     """Aligner time (no encoder) for one 5,000-sentence pair against five of 1,000."""
     rng = np.random.default_rng(0)
     big = synthetic_pair(5000, rng)
@@ -169,6 +201,7 @@ def scaling() -> None:
         f"\nLinear cost: 5000x5000 {t_big:.1f} s, 5 x (1000x1000) {t_small:.1f} s,"
         f" ratio {t_big / t_small:.2f} (target <= 1.2)"
     )
+    return {"one_5000_s": t_big, "five_1000_s": t_small, "ratio": t_big / t_small}
 
 
 def main() -> None:
@@ -183,10 +216,20 @@ def main() -> None:
             sys.exit(f"error: {args.benchmarks / sub}: no such folder (set --benchmarks)")
     encoder = load_encoder(args.model)
     print(f"model: {encoder.name}")
-    textberg(args.benchmarks / "textberg", encoder, args.batch_size)
+    report = {
+        "model": encoder.name,
+        "textberg": textberg(args.benchmarks / "textberg", encoder, args.batch_size),
+    }
     if args.bible_chapters > 0:
-        bible(args.benchmarks / "bible-5lang", args.bible_chapters, encoder, args.batch_size)
-    scaling()
+        report["bible"] = bible(
+            args.benchmarks / "bible-5lang", args.bible_chapters, encoder, args.batch_size
+        )
+    report["scaling"] = scaling()
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    tmp = REPORT.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    tmp.replace(REPORT)
+    print(f"\nwritten: {REPORT}")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from corpus.alignment import AlignParams, Bead, align, multiway
+from corpus.alignment import AlignParams, Bead, _length_ratio, _Side, align, multiway
 from corpus.embedding import normalise
 
 DIM = 64
@@ -153,9 +153,10 @@ def test_second_pass_uses_the_real_embedding_of_joined_sentences():
     rng = np.random.default_rng(4)
     s = normalise(rng.normal(size=(3, DIM))).astype(np.float32)
     t = normalise(
-        np.vstack([s[0] + 0.3 * rng.normal(size=DIM), rng.normal(size=DIM), s[1:]])
+        np.vstack([s[0] + 0.2 * rng.normal(size=DIM), rng.normal(size=DIM), s[1:]])
     ).astype(np.float32)
-    ls, lt = [60, 60, 60], [60, 30, 60, 60]
+    # Source 0 is as long as targets 0 and 1 together.
+    ls, lt = [100, 60, 60], [60, 80, 60, 60]
     assert bead_sizes(align(s, t, ls, lt)) == [(1, 1), (0, 1), (1, 1), (1, 1)]
 
     def joined(side: str, spans: list[tuple[int, int]]) -> np.ndarray:
@@ -163,3 +164,12 @@ def test_second_pass_uses_the_real_embedding_of_joined_sentences():
         return np.array([s[0] if (side, a, b) == ("tgt", 0, 2) else emb[a] for a, b in spans])
 
     assert bead_sizes(align(s, t, ls, lt, joined=joined)) == [(1, 2), (1, 1), (1, 1)]
+
+
+def test_length_ratio_comes_from_translations_not_from_untranslated_blocks():
+    # 20 translations, source twice as long, then 30 short target-only lines (captions):
+    # the overall character ratio is 2000 / 1600, the translations' ratio is 2.
+    s, t, _, _ = synthetic([(1, 1)] * 20 + [(0, 1)] * 30, seed=5)
+    src = _Side(s, np.full(20, 100.0), [1])
+    tgt = _Side(t, np.array([50.0] * 20 + [20.0] * 30), [1])
+    assert _length_ratio(src, tgt) == pytest.approx(2.0)
