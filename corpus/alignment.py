@@ -20,13 +20,15 @@ bead boundaries); knn_S is the mean cosine of S to its k best single sentences
 on the other side (the bead must stand out globally: unrelated text scores
 below zero). Neighbours that do not exist (at a document's edges) drop out of
 the mean. Raw e5 cosines are compressed (about 0.8 for unrelated text), the
-margin is not. |S| is a length in characters and r the document's overall
-length ratio. An insertion or deletion (0-1, 1-0) earns ``skip``.
+margin is not. |S| is a length in characters and r the characters of source per
+character of target over mutual best sentence pairs. An insertion or deletion
+(0-1, 1-0) earns ``skip``.
 
 Cost stays linear in document length: when n * m is large, both sides are
 downsampled by averaging neighbouring sentences, aligned recursively, and the
 full-resolution DP only visits a band of cells around the projected coarse path
-(as in Vecalign's coarse-to-fine search). Memory is O(band cells + n * dim).
+(as in Vecalign's coarse-to-fine search). Memory is O(band cells + n * dim) per
+span size.
 """
 
 from __future__ import annotations
@@ -136,9 +138,6 @@ class _Band:
         hi = np.maximum.accumulate(hi)
         lo[0], hi[n] = 0, m
         return cls(lo, hi)
-
-    def cells(self) -> int:
-        return int((self.hi - self.lo + 1).sum())
 
 
 def _knn_in_band(src: _Side, tgt: _Side, band: _Band, k: int) -> None:

@@ -5,6 +5,11 @@ as bytes. A ``meta`` table records the model id and the dimension. A file that
 is not SQLite, was written for another model or dimension, or returns rows that
 are not unit vectors is never trusted: it is reported in a warning and rebuilt.
 
+The same file keeps the beads of aligned articles (table ``beads``), keyed by the
+caller with everything the alignment depends on (the aligner's code and
+parameters, the texts), so an unchanged article is not aligned again. Beads that
+do not cover their article's sentences are treated like bad rows.
+
 Default location: ``<parent of OUT>/.cache/`` (beside the output folder, which
 every build replaces atomically), one ``embeddings-<model hash>.sqlite`` per model.
 """
@@ -12,6 +17,7 @@ every build replaces atomically), one ``embeddings-<model hash>.sqlite`` per mod
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +25,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from corpus.alignment import Bead
 from corpus.embedding import Encoder
 
 SCHEMA_VERSION = "1"
@@ -58,6 +65,7 @@ class EmbeddingCache:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
         db.execute("CREATE TABLE IF NOT EXISTS emb (key BLOB PRIMARY KEY, vec BLOB) WITHOUT ROWID")
+        db.execute("CREATE TABLE IF NOT EXISTS beads (key BLOB PRIMARY KEY, value TEXT)")
         meta = dict(db.execute("SELECT name, value FROM meta"))
         want = {"schema": SCHEMA_VERSION, "model": self.model, "dim": str(self.dim)}
         if not meta:
@@ -109,11 +117,74 @@ class EmbeddingCache:
                 ((_key(self.model, t), row.tobytes()) for t, row in zip(texts, rows, strict=True)),
             )
 
+    def get_alignments(
+        self, keys: Sequence[bytes], sizes: Sequence[dict[str, int]]
+    ) -> dict[bytes, dict[tuple[str, str], list[Bead]]]:
+        """Cached article alignments among ``keys``; ``sizes`` gives each article's sentence
+        count per language, which the beads must cover exactly, in order."""
+        found: dict[bytes, dict[tuple[str, str], list[Bead]]] = {}
+        expected = dict(zip(keys, sizes, strict=True))
+        try:
+            for i in range(0, len(keys), _CHUNK):
+                chunk = list(keys[i : i + _CHUNK])
+                rows = self._db.execute(
+                    f"SELECT key, value FROM beads WHERE key IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                ).fetchall()
+                for key, value in rows:
+                    found[key] = _decode_beads(value, expected[key])
+        except (sqlite3.DatabaseError, ValueError, KeyError, TypeError) as exc:
+            self._db.close()
+            self._db = self._rebuild(f"holds unusable alignments ({type(exc).__name__})")
+            return {}
+        return found
+
+    def put_alignments(self, items: dict[bytes, dict[tuple[str, str], list[Bead]]]) -> None:
+        with self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO beads VALUES (?, ?)",
+                ((key, _encode_beads(value)) for key, value in items.items()),
+            )
+
     def __len__(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM emb").fetchone()[0])
 
     def close(self) -> None:
         self._db.close()
+
+
+def _first(ids: tuple[int, ...]) -> int:
+    return ids[0] if ids else 0
+
+
+def _encode_beads(pairs: dict[tuple[str, str], list[Bead]]) -> str:
+    """JSON: per language pair "a|b", beads as [first src, n src, first tgt, n tgt, score]."""
+    return json.dumps(
+        {
+            f"{la}|{lb}": [
+                [_first(b.src), len(b.src), _first(b.tgt), len(b.tgt), b.score] for b in beads
+            ]
+            for (la, lb), beads in pairs.items()
+        }
+    )
+
+
+def _decode_beads(value: str, sizes: dict[str, int]) -> dict[tuple[str, str], list[Bead]]:
+    """Inverse of ``_encode_beads``; ValueError unless every pair covers both sides in order."""
+    pairs = {}
+    for name, rows in json.loads(value).items():
+        la, lb = name.split("|")
+        beads = [
+            Bead(tuple(range(i, i + a)), tuple(range(j, j + b)), float(score))
+            for i, a, j, b, score in rows
+        ]
+        for lang, side in ((la, 0), (lb, 1)):
+            if [k for bead in beads for k in (bead.src, bead.tgt)[side]] != list(
+                range(sizes[lang])
+            ):
+                raise ValueError(f"beads of {name} do not cover {lang}")
+        pairs[(la, lb)] = beads
+    return pairs
 
 
 def encode_cached(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 import resource
@@ -19,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 from tqdm.auto import tqdm
 
-from corpus import card
+from corpus import alignment, card
 from corpus.alignment import AlignParams, Bead, align, joined_embedder, multiway
 from corpus.cache import EmbeddingCache, default_cache_dir, encode_cached, model_id
 from corpus.embedding import Encoder, load_encoder
@@ -220,9 +221,6 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
             batch_size=options.batch_size,
             show_progress_bar=options.progress,
         )
-        if cache is not None:
-            warnings += cache.warnings
-            cache.close()
         for f in files:
             f.embeddings = embeddings[f.first_sentence_id : f.first_sentence_id + len(f.sentences)]
 
@@ -252,6 +250,8 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
             if article_id is not None:
                 articles[article_id].append(f)
     if not articles:
+        if cache is not None:
+            cache.close()
         langs = sorted({f.lang.lang for f in files})
         raise CorpusError(
             f"{input_dir}: no two files are translations of each other "
@@ -263,15 +263,7 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
     with _timed(timings, "align", cpu):
         article_ids = sorted(articles)
         members = {aid: sorted(articles[aid], key=lambda f: f.lang.lang) for aid in article_ids}
-        inputs = (
-            ArticleInput(
-                [f.lang.lang for f in members[aid]],
-                [f.embeddings for f in members[aid]],
-                [[len(s.text) for s in f.sentences] for f in members[aid]],
-            )
-            for aid in article_ids
-        )
-        aligned = _align_all(inputs, len(article_ids))
+        aligned = _aligned_articles([members[aid] for aid in article_ids], cache)
         for article_id, pair_beads in tqdm(
             zip(article_ids, aligned, strict=True),
             total=len(article_ids),
@@ -300,6 +292,10 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
                         },
                     }
                 )
+
+    if cache is not None:
+        warnings += cache.warnings
+        cache.close()
 
     removed: dict[str, dict[str, int]] = {}
     with _timed(timings, "filter", cpu):
@@ -353,6 +349,55 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
             encoding="utf-8",
         )
     return summary
+
+
+# What an alignment depends on besides its input: the aligner's code and parameters.
+_ALIGNER_ID = hashlib.sha256(
+    Path(alignment.__file__).read_bytes() + repr(AlignParams()).encode()
+).digest()
+
+
+def _article_key(members: list[SourceFile]) -> bytes:
+    """Cache key of an article's alignment: aligner, languages and exact sentence texts
+    (the cache file is per model, so the texts determine the embeddings)."""
+    digest = hashlib.sha256(_ALIGNER_ID)
+    for f in members:
+        digest.update(f.lang.lang.encode() + b"\0")
+        digest.update("\x1f".join(s.text for s in f.sentences).encode() + b"\x1e")
+    return digest.digest()
+
+
+def _aligned_articles(
+    articles: list[list[SourceFile]], cache: EmbeddingCache | None
+) -> Iterator[dict[tuple[str, str], list[Bead]]]:
+    """The beads of each article (members sorted by language), in order: from the cache
+    when an earlier build aligned the same texts with the same aligner, else aligned
+    (on every core) and stored."""
+    keys = [_article_key(members) for members in articles]
+    sizes = [{f.lang.lang: len(f.sentences) for f in members} for members in articles]
+    cached = cache.get_alignments(keys, sizes) if cache is not None else {}
+    todo = [k for k, key in enumerate(keys) if key not in cached]
+    fresh = _align_all(
+        (
+            ArticleInput(
+                [f.lang.lang for f in articles[k]],
+                [f.embeddings for f in articles[k]],
+                [[len(s.text) for s in f.sentences] for f in articles[k]],
+            )
+            for k in todo
+        ),
+        len(todo),
+    )
+    new: dict[bytes, dict[tuple[str, str], list[Bead]]] = {}
+    for key in keys:
+        if key in cached:
+            yield cached[key]
+        else:
+            new[key] = next(fresh)
+            yield new[key]
+    next(fresh, None)  # past its last result: the worker pool shuts down
+    if cache is not None and new:
+        cache.put_alignments(new)
 
 
 def _open_cache(

@@ -6,6 +6,7 @@ import numpy as np
 import pyarrow.parquet as pq
 from typer.testing import CliRunner
 
+from corpus.alignment import Bead
 from corpus.cache import EmbeddingCache, encode_cached, model_id
 from corpus.cli import app
 from corpus.pipeline import BuildOptions, build
@@ -107,3 +108,31 @@ def test_cli_warns_about_a_corrupt_cache_and_rebuilds_it(encoder, tmp_path):
     assert result.exit_code == 0, result.output
     assert "embedding cache unreadable" in result.output and "rebuilt" in result.output
     assert len(EmbeddingCache(tmp_path / "cache", model_id(encoder), encoder.dim)) > 20
+
+
+def test_alignments_come_back_only_when_they_cover_their_article(tmp_path):
+    beads = {
+        ("ar", "sv"): [Bead((0,), (0, 1), 0.9), Bead((), (2,), 0.0), Bead((1, 2), (3,), 0.75)],
+    }
+    sizes = {"ar": 3, "sv": 4}
+    cache = EmbeddingCache(tmp_path, "model-a", 8)
+    cache.put_alignments({b"article-1": beads})
+    cache.close()
+    cache = EmbeddingCache(tmp_path, "model-a", 8)
+    assert cache.get_alignments([b"article-1", b"article-2"], [sizes, sizes]) == {
+        b"article-1": beads
+    }
+    # The same key for an article whose Swedish side now has 5 sentences: not trusted.
+    assert cache.get_alignments([b"article-1"], [{"ar": 3, "sv": 5}]) == {}
+    assert len(cache.warnings) == 1 and "unusable alignments" in cache.warnings[0]
+    assert cache.get_alignments([b"article-1"], [sizes]) == {}  # rebuilt: empty
+
+
+def test_unchanged_rebuild_aligns_nothing_and_writes_the_same_rows(sample_build, tmp_path):
+    out = tmp_path / "again"
+    shutil.copytree(sample_build.parent / ".cache", tmp_path / ".cache")
+    summary = build(SAMPLE, out, BuildOptions(progress=False))
+    assert summary.timings["align"] < 0.5  # every article's beads come from the cache
+    for config in ("ar-sv", "multiway"):
+        fresh = pq.read_table(sample_build / "data" / config)
+        assert pq.read_table(out / "data" / config).equals(fresh)
