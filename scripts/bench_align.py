@@ -4,7 +4,8 @@
 
 Prints strict/lax P/R/F1 on the Text+Berg test set (7 documents) and its dev document, how
 often dev beads are exactly right per score bin (calibration), strict F1 per Bible pair at
-verse level, strings embedded per sentence aligned, and the time of a 5,000 x 5,000 alignment
+verse level (and, apart, how often verses whose text repeats in their chapter are aligned
+exactly), strings embedded per sentence aligned, and the time of a 5,000 x 5,000 alignment
 against five of 1,000 x 1,000. The figures are also written to ``output/bench/align.json``.
 Benchmark data is read in place, never copied.
 """
@@ -129,6 +130,9 @@ def bible(root: Path, n_chapters: int, encoder, batch_size: int) -> dict:
     print(f"\nBible verse level ({root}): {len(chapters)} of {len(order)} chapters, evenly spaced")
     for la, lb in BIBLE_PAIRS:
         sets: dict[str, tuple[list, list]] = {"clean": ([], []), "known issues": ([], [])}
+        # Clean chapters, per verse: (text repeated in its chapter on either side, aligned
+        # exactly). Formulae repeat verbatim, so those verses are ambiguous by content.
+        verses: list[tuple[bool, bool]] = []
         for chapter in chapters:
             a, b = books[la].get(chapter, []), books[lb].get(chapter, [])
             if not a or not b:
@@ -153,6 +157,18 @@ def bible(root: Path, n_chapters: int, encoder, batch_size: int) -> dict:
             gold_docs, test_docs = sets["known issues" if flagged else "clean"]
             gold_docs.append(gold)
             test_docs.append([(x.src, x.tgt) for x in beads])
+            if not flagged:
+                found = set(test_docs[-1])
+                repeated = {t for texts in (texts_a, texts_b) for t in texts if texts.count(t) > 1}
+                verses += [
+                    (
+                        any(texts_a[i] in repeated for i in src)
+                        or any(texts_b[j] in repeated for j in tgt),
+                        (src, tgt) in found,
+                    )
+                    for src, tgt in gold
+                    if src and tgt
+                ]
         for name, (gold_docs, test_docs) in sets.items():
             if gold_docs:
                 label = f"{la}-{lb} {name} ({len(gold_docs)} ch.)"
@@ -162,6 +178,14 @@ def bible(root: Path, n_chapters: int, encoder, batch_size: int) -> dict:
                     **as_dict(scores),
                     "chapters": len(gold_docs),
                 }
+        for name, flag in (("repeated", True), ("unique", False)):
+            right = [ok for rep, ok in verses if rep == flag]
+            share = float(np.mean(right)) if right else 0.0
+            print(f"{la}-{lb} clean, verses with {name} text: {len(right)}, exact {share:.3f}")
+            report["pairs"].setdefault(f"{la}-{lb} clean", {})[f"verses_{name}_text"] = {
+                "n": len(right),
+                "exactly_aligned": share,
+            }
     seconds = time.perf_counter() - start
     n_verses = sum(len(books[lang][ch]) for lang, ch in embedded)
     per_verse = (encoder.n_encoded - encoded) / n_verses
