@@ -128,8 +128,8 @@ def render(
         f"{params.knn} nearest candidates) and of the bead type "
         f"(bias {params.score_bias}, margin weight {params.score_margin}, merge term "
         f"{params.score_merge}), fitted on the hand-aligned Text+Berg dev document. There, "
-        "beads scoring 0.9 or more are exactly right 93% of the time, 0.8 to 0.9 86%, "
-        "0.5 to 0.8 73%, below 0.5 8%.",
+        "beads scoring 0.9 or more are exactly right 93% of the time, 0.8 to 0.9 85%, "
+        "0.5 to 0.8 74%; none scored below 0.5.",
         "- `article_id`: the article both sides come from (see `articles.parquet`).",
         "- `align_type`: sentences per side, in the order of the config name (`1-2`: one "
         "sentence of the first language, two of the second). Multiway: one count per language, "
