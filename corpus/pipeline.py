@@ -96,7 +96,7 @@ class BuildSummary:
     removed: dict[str, dict[str, int]] = field(default_factory=dict)  # per pair, per filter
 
 
-def _cpu_seconds() -> float:
+def cpu_seconds() -> float:
     """CPU time of this process (all threads) and of its finished worker processes."""
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return time.process_time() + children.ru_utime + children.ru_stime
@@ -105,10 +105,10 @@ def _cpu_seconds() -> float:
 @contextmanager
 def _timed(timings: dict[str, float], stage: str, cpu: dict[str, float]) -> Iterator[None]:
     """Add the stage's wall time and its CPU time (cpu / wall = cores busy)."""
-    start, start_cpu = time.perf_counter(), _cpu_seconds()
+    start, start_cpu = time.perf_counter(), cpu_seconds()
     yield
     timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start
-    cpu[stage] = cpu.get(stage, 0.0) + _cpu_seconds() - start_cpu
+    cpu[stage] = cpu.get(stage, 0.0) + cpu_seconds() - start_cpu
     pause_point(stage)
 
 

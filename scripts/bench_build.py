@@ -54,7 +54,7 @@ def run_worker(args: list[str]) -> dict:
 
 
 def worker_build(src: str, out: str, cache_dir: str, batch_size: str) -> dict:
-    from corpus.pipeline import BuildOptions, build
+    from corpus.pipeline import BuildOptions, build, cpu_seconds
 
     start = time.perf_counter()
     summary = build(
@@ -65,7 +65,7 @@ def worker_build(src: str, out: str, cache_dir: str, batch_size: str) -> dict:
     wall = time.perf_counter() - start
     return {
         "wall_s": wall,
-        "cpu_s": time.process_time() + sum(resource.getrusage(resource.RUSAGE_CHILDREN)[:2]),
+        "cpu_s": cpu_seconds(),
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "n_files": summary.n_files,
         "n_articles": summary.n_articles,
