@@ -173,3 +173,51 @@ def test_length_ratio_comes_from_translations_not_from_untranslated_blocks():
     src = _Side(s, np.full(20, 100.0), [1])
     tgt = _Side(t, np.array([50.0] * 20 + [20.0] * 30), [1])
     assert _length_ratio(src, tgt) == pytest.approx(2.0)
+
+
+def _brute_force_paths(n, m, types):
+    """Every monotone path from (0, 0) to (n, m) as a list of (i, j, a, b) beads."""
+    if (n, m) == (0, 0):
+        return [[]]
+    paths = []
+    for a, b in types:
+        if a <= n and b <= m:
+            paths += [[*p, (n - a, m - b, a, b)] for p in _brute_force_paths(n - a, m - b, types)]
+    return paths
+
+
+def test_dp_finds_the_best_path_and_exact_posteriors_of_its_beads():
+    # Small enough to enumerate every path: the DP's maximum and its forward-backward
+    # posteriors must equal the brute-force ones.
+    from corpus.alignment import _Band, _dp, _knn_in_band, _length_factor, _margins
+
+    rng = np.random.default_rng(3)
+    params = AlignParams(temperature=0.05)
+    n, m = 3, 4
+    src_emb = normalise(rng.normal(size=(n, 16)))
+    tgt_emb = normalise(src_emb[[0, 1, 1, 2]] + 0.8 * rng.normal(size=(m, 16)))
+    sizes_src = [1] + [a for a, _ in params.bead_types if a]
+    sizes_tgt = [1] + [b for _, b in params.bead_types if b]
+    src = _Side(src_emb, np.array([30, 50, 40]), sizes_src)
+    tgt = _Side(tgt_emb, np.array([25, 20, 30, 45]), sizes_tgt)
+    band = _Band.full(n, m)
+    _knn_in_band(src, tgt, band, params.knn)
+    path, log_post = _dp(src, tgt, band, params, 1.0, posterior=True)
+
+    def value(i, j, a, b):
+        if a == 0 or b == 0:
+            return params.skip
+        end = np.array([j + b])
+        return float(
+            _margins(src, tgt, i + a, [a], end, b)[0, 0]
+            * _length_factor(src, tgt, i + a, [a], end, b, 1.0)[0, 0]
+        )
+
+    paths = _brute_force_paths(n, m, params.bead_types)
+    totals = np.array([sum(value(*bead) for bead in p) for p in paths])
+    assert path == paths[int(np.argmax(totals))]
+    weights = np.exp((totals - totals.max()) / params.temperature)
+    for bead, lp in zip(path, log_post, strict=True):
+        expected = sum(w for p, w in zip(paths, weights, strict=True) if bead in p) / weights.sum()
+        assert np.exp(lp) == pytest.approx(expected, rel=1e-9)
+    assert 0 < min(np.exp(log_post)) < 0.999  # the test would not see a wrong sum
