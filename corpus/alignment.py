@@ -273,7 +273,8 @@ def _dp(src: _Side, tgt: _Side, band: _Band, params: AlignParams, ratio: float, 
     score[0][0] = 0.0  # band.lo[0] == 0
     types = params.bead_types
     insert = types.index((0, 1)) if (0, 1) in types else None
-    src_sizes = sorted(src.vec)
+    # Per target size, the source sizes it forms bead types with.
+    src_sizes = {b: [a for a in sorted(src.vec) if (a, b) in types] for b in tgt.vec}
     temp = params.temperature
     forward = [np.full(w, -np.inf) for w in width] if posterior else []
     if posterior:
@@ -283,12 +284,12 @@ def _dp(src: _Side, tgt: _Side, band: _Band, params: AlignParams, ratio: float, 
         lo, hi = band.lo[i], band.hi[i]
         j = np.arange(lo, hi + 1)
         best, arg = score[i], back[i]
-        sizes = [a for a in src_sizes if a <= i]
+        sizes = {b: [a for a in src_sizes[b] if a <= i] for b in src_sizes}
         # Bead values for every source size at once, per target size.
         values = {
-            b: _margins(src, tgt, i, sizes, j, b) * _length_factor(src, tgt, i, sizes, j, b, ratio)
-            for b in tgt.vec
-            if sizes
+            b: _margins(src, tgt, i, by_b, j, b) * _length_factor(src, tgt, i, by_b, j, b, ratio)
+            for b, by_b in sizes.items()
+            if by_b
         }
         # One column per bead type: its value, and the best (and summed) score of the
         # cell it starts from, so the maximum (and sum) over types is one reduction.
@@ -301,7 +302,7 @@ def _dp(src: _Side, tgt: _Side, band: _Band, params: AlignParams, ratio: float, 
             prev_j = j - b
             plo, phi = band.lo[i - a], band.hi[i - a]
             ok = (prev_j >= plo) & (prev_j <= phi)
-            row[ok, t] = params.skip if b == 0 else values[b][ok, sizes.index(a)]
+            row[ok, t] = params.skip if b == 0 else values[b][ok, sizes[b].index(a)]
             start[ok, t] = score[i - a][prev_j[ok] - plo]
             if posterior:
                 start_sum[ok, t] = forward[i - a][prev_j[ok] - plo]
