@@ -123,13 +123,15 @@ def render(
         "",
         "- `translation`: struct with one field per language code (Hugging Face `Translation`).",
         "- `score`: calibrated confidence in [0, 1] that the bead is exactly right: a logistic "
-        "function of the margin-normalised cosine between the two sides (cosine minus the mean "
-        "of the cosines with the neighbouring spans and with each side's "
-        f"{params.knn} nearest candidates) and of the bead type "
-        f"(bias {params.score_bias}, margin weight {params.score_margin}, merge term "
-        f"{params.score_merge}), fitted on the hand-aligned Text+Berg dev document. There, "
-        "beads scoring 0.9 or more are exactly right 93% of the time, 0.8 to 0.9 85%, "
-        "0.5 to 0.8 74%; none scored below 0.5.",
+        "function of the bead's margin (its cosine minus the mean of the cosines with the "
+        f"neighbouring spans and with each side's {params.knn} nearest candidates), its length "
+        "balance, and its posterior probability over all alignments of the two documents "
+        f"(forward-backward at temperature {params.temperature}: low where a shifted boundary "
+        f"or another bead type is nearly as good); weights bias {params.score_bias}, margin "
+        f"{params.score_margin}, length {params.score_length}, log(1 - posterior) "
+        f"{params.score_doubt}, fitted on the hand-aligned Text+Berg dev document. On the "
+        "seven Text+Berg test documents, beads scoring 0.9 or more are exactly right 99% of "
+        "the time, 0.8 to 0.9 93%, 0.5 to 0.8 84%, below 0.5 54%.",
         "- `article_id`: the article both sides come from (see `articles.parquet`).",
         "- `align_type`: sentences per side, in the order of the config name (`1-2`: one "
         "sentence of the first language, two of the second). Multiway: one count per language, "
