@@ -1,7 +1,7 @@
 """Filters between alignment and writing: pure functions over the rows of one language pair.
 
-Each filter keeps or drops whole pair rows (``{"translation": {la: ..., lb: ...}, "score": ...}``)
-and `filter_pairs` reports how many rows each one removed, for the summary and the card.
+Each filter keeps or drops whole rows of a pair table (``writing.bead_schema``) and
+`filter_pairs` reports how many rows each one removed, for the summary and the card.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
+
+import pyarrow as pa
 
 from corpus.langid import detect_text
 
@@ -41,13 +43,12 @@ def is_short_non_sentence(text: str) -> bool:
     return len(text.split()) <= _MAX_BOILERPLATE_WORDS and not _FINAL.search(text.strip())
 
 
-def repeated_lines(rows: list[dict], lang: str) -> set[str]:
-    """Normalised short sides of ``lang`` that occur in several articles."""
+def repeated_lines(texts: list[str], article_ids: list[str]) -> set[str]:
+    """Normalised short texts that occur in several articles."""
     articles: dict[str, set[str]] = {}
-    for row in rows:
-        text = row["translation"][lang]
+    for text, article_id in zip(texts, article_ids, strict=True):
         if len(text.split()) <= 2 * _MAX_BOILERPLATE_WORDS:
-            articles.setdefault(_norm(text), set()).add(row["article_id"])
+            articles.setdefault(_norm(text), set()).add(article_id)
     return {text for text, ids in articles.items() if len(ids) >= _REPEATED_ARTICLES}
 
 
@@ -66,33 +67,38 @@ def length_ratio(a: str, b: str) -> float:
 
 
 def filter_pairs(
-    rows: list[dict], langs: tuple[str, str], options: FilterOptions
-) -> tuple[list[dict], Counter[str]]:
+    table: pa.Table, langs: tuple[str, str], options: FilterOptions
+) -> tuple[pa.Table, Counter[str]]:
     """Rows that pass every filter, and how many rows each filter removed (first match counts)."""
     la, lb = langs
     lo, hi = options.length_ratio
-    repeated = (repeated_lines(rows, la), repeated_lines(rows, lb))
+    translation = table.column("translation").combine_chunks()
+    texts_a, texts_b = translation.field(la).to_pylist(), translation.field(lb).to_pylist()
+    articles = table.column("article_id").to_pylist()
+    repeated = (repeated_lines(texts_a, articles), repeated_lines(texts_b, articles))
     removed: Counter[str] = Counter()
     seen: set[tuple[str, str]] = set()
-    kept = []
-    for row in rows:
-        a, b = row["translation"][la], row["translation"][lb]
-        if row["score"] < options.min_score:
-            removed["score"] += 1
+    keep = []
+    for a, b, score in zip(texts_a, texts_b, table.column("score").to_pylist(), strict=True):
+        reason = None
+        if score < options.min_score:
+            reason = "score"
         elif options.drop_boilerplate and (
             is_short_non_sentence(a)
             or is_short_non_sentence(b)
             or _norm(a) in repeated[0]
             or _norm(b) in repeated[1]
         ):
-            removed["boilerplate"] += 1
+            reason = "boilerplate"
         elif not lo <= length_ratio(a, b) <= hi:
-            removed["length ratio"] += 1
+            reason = "length ratio"
         elif options.drop_untranslated and (is_untranslated(a, b, lb) or is_untranslated(b, a, la)):
-            removed["untranslated"] += 1
+            reason = "untranslated"
         elif options.drop_duplicates and (_norm(a), _norm(b)) in seen:
-            removed["duplicate"] += 1
+            reason = "duplicate"
         else:
             seen.add((_norm(a), _norm(b)))
-            kept.append(row)
-    return kept, removed
+        if reason:
+            removed[reason] += 1
+        keep.append(reason is None)
+    return table.filter(pa.array(keep, pa.bool_())), removed

@@ -21,7 +21,7 @@ import pyarrow as pa
 from tqdm.auto import tqdm
 
 from corpus import alignment, card
-from corpus.alignment import AlignParams, Bead, align, joined_embedder, multiway
+from corpus.alignment import AlignParams, Bead, MultiBead, align, joined_embedder, multiway
 from corpus.cache import EmbeddingCache, default_cache_dir, encode_cached, model_id
 from corpus.embedding import Encoder, load_encoder
 from corpus.errors import CorpusError
@@ -35,7 +35,7 @@ from corpus.writing import (
     ARTICLES_SCHEMA,
     SENTENCES_SCHEMA,
     atomic_output,
-    bead_schema,
+    bead_table,
     output_lock,
     pause_point,
     write_config,
@@ -152,19 +152,46 @@ def _align_all(
         yield from pool.map(align_article, articles, chunksize=4)
 
 
-def _pair_rows(a: SourceFile, b: SourceFile, beads: list[Bead]) -> list[dict]:
+def _pair_table(a: SourceFile, b: SourceFile, beads: list[Bead]) -> pa.Table:
     la, lb = a.lang.lang, b.lang.lang
-    return [
-        {
-            "translation": {la: a.span_text(bead.src), lb: b.span_text(bead.tgt)},
-            "score": bead.score,
-            "article_id": a.article_id,
-            "align_type": bead.align_type,
-            "sentence_ids": {la: a.global_ids(bead.src), lb: b.global_ids(bead.tgt)},
-        }
-        for bead in beads
-        if bead.src and bead.tgt
-    ]
+    aligned = [bead for bead in beads if bead.src and bead.tgt]
+    return bead_table(
+        [la, lb],
+        texts={
+            la: [a.span_text(x.src) for x in aligned],
+            lb: [b.span_text(x.tgt) for x in aligned],
+        },
+        sentence_ids={
+            la: [a.global_ids(x.src) for x in aligned],
+            lb: [b.global_ids(x.tgt) for x in aligned],
+        },
+        scores=[x.score for x in aligned],
+        article_id=a.article_id,
+        align_types=[x.align_type for x in aligned],
+    )
+
+
+def _multiway_table(
+    by_lang: dict[str, SourceFile], tuples: list[MultiBead], all_langs: list[str]
+) -> pa.Table:
+    """An article's tuples with one field per language of the corpus, null where absent."""
+    article_langs = sorted(by_lang)
+    return bead_table(
+        all_langs,
+        texts={
+            lang: [by_lang[lang].span_text(t.ids[lang]) if lang in t.ids else None for t in tuples]
+            for lang in all_langs
+        },
+        sentence_ids={
+            lang: [by_lang[lang].global_ids(t.ids[lang]) if lang in t.ids else None for t in tuples]
+            for lang in all_langs
+        },
+        scores=[t.score for t in tuples],
+        article_id=next(iter(by_lang.values())).article_id,
+        align_types=[
+            "-".join(str(len(t.ids.get(lang, ()))) for lang in article_langs) for t in tuples
+        ],
+    )
 
 
 def build(input_dir: Path, out: Path, options: BuildOptions = BuildOptions()) -> BuildSummary:
@@ -258,8 +285,11 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
             f"({len(files)} files in {', '.join(langs)}); nothing to align"
         )
 
-    pair_rows: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    multi_rows: list[dict] = []
+    all_langs = sorted({f.lang.lang for f in files if f.article_id is not None})
+    # Rows are kept as one small Arrow table per article and language pair (columnar, a
+    # fraction of the memory of Python rows) and concatenated per config when written.
+    pair_tables: dict[tuple[str, str], list[pa.Table]] = defaultdict(list)
+    multi_tables: list[pa.Table] = []
     with _timed(timings, "align", cpu):
         article_ids = sorted(articles)
         members = {aid: sorted(articles[aid], key=lambda f: f.lang.lang) for aid in article_ids}
@@ -273,61 +303,37 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
         ):
             by_lang = {f.lang.lang: f for f in members[article_id]}
             for (la, lb), beads in pair_beads.items():
-                pair_rows[(la, lb)] += _pair_rows(by_lang[la], by_lang[lb], beads)
-            for tup in multiway(pair_beads):
-                if tup.score < options.filters.min_score:
-                    continue
-                multi_rows.append(
-                    {
-                        "translation": {
-                            lang: by_lang[lang].span_text(ids) for lang, ids in tup.ids.items()
-                        },
-                        "score": tup.score,
-                        "article_id": article_id,
-                        "align_type": "-".join(
-                            str(len(tup.ids.get(lang, ()))) for lang in sorted(by_lang)
-                        ),
-                        "sentence_ids": {
-                            lang: by_lang[lang].global_ids(ids) for lang, ids in tup.ids.items()
-                        },
-                    }
-                )
+                pair_tables[(la, lb)].append(_pair_table(by_lang[la], by_lang[lb], beads))
+            tuples = [t for t in multiway(pair_beads) if t.score >= options.filters.min_score]
+            multi_tables.append(_multiway_table(by_lang, tuples, all_langs))
 
     if cache is not None:
         warnings += cache.warnings
         cache.close()
 
     removed: dict[str, dict[str, int]] = {}
+    tables: dict[str, pa.Table] = {}
     with _timed(timings, "filter", cpu):
-        for (la, lb), rows in pair_rows.items():
-            pair_rows[(la, lb)], counts = filter_pairs(rows, (la, lb), options.filters)
+        for la, lb in sorted(pair_tables):
+            table = pa.concat_tables(pair_tables.pop((la, lb)))
+            tables[f"{la}-{lb}"], counts = filter_pairs(table, (la, lb), options.filters)
             removed[f"{la}-{lb}"] = dict(counts)
 
-    all_langs = sorted({f.lang.lang for f in files if f.article_id is not None})
     with _timed(timings, "write", cpu), atomic_output(out, force=options.force) as staging:
         write_table(_sentences_table(files), staging / "sentences.parquet")
         write_table(_articles_table(files), staging / "articles.parquet")
-        tables = {
-            f"{la}-{lb}": pa.Table.from_pylist(rows, bead_schema([la, lb]))
-            for (la, lb), rows in sorted(pair_rows.items())
-        }
         for name, table in tables.items():
             write_config(table, staging / "data" / name)
         counts = {name: table.num_rows for name, table in tables.items()}
-        # Multiway rows carry every language of the corpus; absent ones are null.
-        for row in multi_rows:
-            row["translation"] = {lang: row["translation"].get(lang) for lang in all_langs}
-            row["sentence_ids"] = {lang: row["sentence_ids"].get(lang) for lang in all_langs}
-        write_config(
-            pa.Table.from_pylist(multi_rows, bead_schema(all_langs)), staging / "data" / "multiway"
-        )
+        multi = pa.concat_tables(multi_tables)
+        write_config(multi, staging / "data" / "multiway")
         summary = BuildSummary(
             out=out,
             n_files=len(files),
             n_articles=len(articles),
             n_sentences=next_id,
             pairs=counts,
-            n_multiway=len(multi_rows),
+            n_multiway=multi.num_rows,
             skipped=sorted(skipped, key=lambda entry: entry.path),
             warnings=warnings,
             timings=timings,

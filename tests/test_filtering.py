@@ -1,8 +1,15 @@
+import pyarrow as pa
+
 from corpus.filtering import FilterOptions, filter_pairs, is_short_non_sentence, is_untranslated
+from corpus.writing import bead_schema
 
 
 def row(sv: str, en: str, score: float = 0.9, article: str = "a1") -> dict:
     return {"translation": {"en": en, "sv": sv}, "score": score, "article_id": article}
+
+
+def table(rows: list[dict]) -> pa.Table:
+    return pa.Table.from_pylist(rows, bead_schema(["en", "sv"]))
 
 
 def test_short_non_sentences_are_detected_generically():
@@ -32,8 +39,8 @@ def test_filter_pairs_counts_each_removal():
         row("Kort.", "A much much longer sentence that cannot be its translation at all."),
         row("Exactly the same sentence.", "Exactly the same sentence."),
     ]
-    kept, removed = filter_pairs(rows, ("en", "sv"), FilterOptions(min_score=0.5))
-    assert kept == good
+    kept, removed = filter_pairs(table(rows), ("en", "sv"), FilterOptions(min_score=0.5))
+    assert kept.to_pylist() == table(good).to_pylist()
     assert removed == {
         "duplicate": 1, "score": 1, "boilerplate": 1, "length ratio": 1, "untranslated": 1
     }  # fmt: skip
@@ -43,8 +50,8 @@ def test_lines_repeated_across_articles_are_boilerplate():
     footer = "Läs mer om detta ämne"
     rows = [row(footer, "Read more on this topic", article=f"a{i}") for i in range(3)]
     rows.append(row("Ett riktigt innehåll utan punkt", "Real content without a stop"))
-    kept, removed = filter_pairs(rows, ("en", "sv"), FilterOptions())
-    assert [r["translation"]["sv"] for r in kept] == ["Ett riktigt innehåll utan punkt"]
+    kept, removed = filter_pairs(table(rows), ("en", "sv"), FilterOptions())
+    assert [r["translation"]["sv"] for r in kept.to_pylist()] == ["Ett riktigt innehåll utan punkt"]
     assert removed == {"boilerplate": 3}
-    kept, removed = filter_pairs(rows, ("en", "sv"), FilterOptions(drop_boilerplate=False))
-    assert len(kept) == 2 and removed == {"duplicate": 2}  # the footer pair once
+    kept, removed = filter_pairs(table(rows), ("en", "sv"), FilterOptions(drop_boilerplate=False))
+    assert kept.num_rows == 2 and removed == {"duplicate": 2}  # the footer pair once

@@ -13,6 +13,7 @@ from corpus.writing import (
     MARKER,
     atomic_output,
     bead_schema,
+    bead_table,
     output_lock,
     write_config,
     write_table,
@@ -158,3 +159,31 @@ def test_unwritable_output_parent_is_one_clear_error(tmp_path):
     blocker.write_text("not a folder")
     with pytest.raises(CorpusError, match="cannot write output"), output_lock(blocker / "out"):
         pass
+
+
+def test_bead_table_matches_the_schema_with_nulls_for_absent_languages():
+    table = bead_table(
+        ["ar", "hi", "sv"],
+        texts={"ar": ["مرحبا", None], "hi": ["नमस्ते", "दो वाक्य।"], "sv": [None, "Två."]},
+        sentence_ids={"ar": [[0], None], "hi": [[5], [6, 7]], "sv": [None, [9]]},
+        scores=[0.5, 0.25],
+        article_id="a7",
+        align_types=["1-1-0", "0-2-1"],
+    )
+    assert table.schema.equals(bead_schema(["ar", "hi", "sv"]))
+    assert table.to_pylist() == [
+        {
+            "translation": {"ar": "مرحبا", "hi": "नमस्ते", "sv": None},
+            "score": 0.5,
+            "article_id": "a7",
+            "align_type": "1-1-0",
+            "sentence_ids": {"ar": [0], "hi": [5], "sv": None},
+        },
+        {
+            "translation": {"ar": None, "hi": "दो वाक्य।", "sv": "Två."},
+            "score": 0.25,
+            "article_id": "a7",
+            "align_type": "0-2-1",
+            "sentence_ids": {"ar": None, "hi": [6, 7], "sv": [9]},
+        },
+    ]
