@@ -80,3 +80,28 @@ def test_same_meaning_in_other_words_is_not_a_near_duplicate(sample_files):
         ArticleFile("b", "sv", f.embeddings, other),
     ]
     assert near_duplicates(files) == []
+
+
+def _noisy(emb: np.ndarray, rng: np.random.Generator, noise: float = 0.3) -> np.ndarray:
+    return normalise(emb + noise * rng.normal(size=emb.shape))
+
+
+def test_a_short_text_does_not_match_a_long_one_that_contains_it():
+    # Four sentences that a 45-sentence document also "says" score at most 4 / 22.5.
+    rng = np.random.default_rng(1)
+    long_doc = normalise(rng.normal(size=(45, 64)))
+    short = _noisy(long_doc[10:14], rng)
+    assert translation_score(short, long_doc) < 0.2
+    # Half the length still scores as an abridged rendering.
+    assert translation_score(_noisy(long_doc[::2], rng), long_doc) > 0.8
+
+
+def test_repeated_sentences_do_not_break_the_chain():
+    # A refrain repeated through a text with small changes (a name, a day): each repeat
+    # matches all of them about equally.
+    rng = np.random.default_rng(2)
+    refrain = normalise(rng.normal(size=(1, 64)))
+    doc = normalise(rng.normal(size=(40, 64)))
+    doc[1::2] = _noisy(np.repeat(refrain, 20, axis=0), rng, 0.02)
+    translation = _noisy(doc, rng, 0.05)
+    assert translation_score(doc, translation) > 0.9  # 0.825 with strict mutual argmax
