@@ -344,7 +344,7 @@ def _dp(src: _Side, tgt: _Side, band: _Band, params: AlignParams, ratio: float, 
     path.reverse()
     if not posterior:
         return path, None
-    backward = _backward(rows, band, types, params, n, tgt.n)
+    backward = _backward(rows, band, params, tgt.n)
     total = forward[n][tgt.n - band.lo[n]]
     log_post = [
         forward[i][j - band.lo[i]]
@@ -356,16 +356,10 @@ def _dp(src: _Side, tgt: _Side, band: _Band, params: AlignParams, ratio: float, 
     return path, log_post
 
 
-def _backward(
-    rows: list[np.ndarray],
-    band: _Band,
-    types: Sequence[BeadType],
-    params: AlignParams,
-    n: int,
-    m: int,
-) -> list[np.ndarray]:
-    """B[i, j] = log sum over partial paths from (i, j) to (n, m) of exp(value / T)."""
-    temp = params.temperature
+def _backward(rows: list[np.ndarray], band: _Band, params: AlignParams, m: int) -> list[np.ndarray]:
+    """B[i, j] = log sum over partial paths from (i, j) to (n, m) of exp(value / T), given
+    ``_dp``'s bead values of rows 0..n."""
+    n, types, temp = len(rows) - 1, params.bead_types, params.temperature
     backward = [np.full(len(row), -np.inf) for row in rows]
     backward[n][m - band.lo[n]] = 0.0
     insert = types.index((0, 1)) if (0, 1) in types else None
