@@ -82,32 +82,43 @@ class EmbeddingCache:
             Path(f"{self.path}{suffix}").unlink(missing_ok=True)
         return self._open()
 
-    def get(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
-        """The cached rows among ``texts``; a corrupt store is rebuilt and yields nothing."""
-        by_key = {_key(self.model, t): t for t in texts}
-        keys = list(by_key)
-        found: dict[str, np.ndarray] = {}
+    def get(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Rows for ``texts`` in order, and a mask of those found (other rows are undefined).
+
+        Rows are written straight into one array, so a large build holds its embeddings
+        once. A corrupt store is rebuilt and yields nothing.
+        """
+        rows = np.empty((len(texts), self.dim), dtype=np.float32)
+        found = np.zeros(len(texts), dtype=bool)
+        positions: dict[bytes, list[int]] = {}
+        for k, t in enumerate(texts):
+            positions.setdefault(_key(self.model, t), []).append(k)
+        keys = list(positions)
         try:
             for i in range(0, len(keys), _CHUNK):
                 chunk = keys[i : i + _CHUNK]
-                rows = self._db.execute(
+                fetched = self._db.execute(
                     f"SELECT key, vec FROM emb WHERE key IN ({','.join('?' * len(chunk))})", chunk
                 ).fetchall()
-                for key, vec in rows:
-                    found[by_key[key]] = np.frombuffer(vec, dtype=np.float32)
+                at = [positions[key] for key, _ in fetched]
+                vecs = [np.frombuffer(vec, dtype=np.float32) for _, vec in fetched]
+                if vecs and not self._valid(vecs):
+                    self._db.close()
+                    why = f"holds rows that are not unit vectors of dimension {self.dim}"
+                    self._db = self._rebuild(why)
+                    return rows, np.zeros(len(texts), dtype=bool)
+                for where, vec in zip(at, vecs, strict=True):
+                    rows[where] = vec
+                    found[where] = True
         except sqlite3.DatabaseError as exc:
             self._db = self._rebuild(f"unreadable ({exc})")
-            return {}
-        if found and not self._valid(np.stack(list(found.values()))):
-            self._db.close()
-            self._db = self._rebuild("holds rows that are not unit vectors")
-            return {}
-        return found
+            return rows, np.zeros(len(texts), dtype=bool)
+        return rows, found
 
-    def _valid(self, rows: np.ndarray) -> bool:
-        if rows.ndim != 2 or rows.shape[1] != self.dim:
+    def _valid(self, vecs: list[np.ndarray]) -> bool:
+        if any(v.shape != (self.dim,) for v in vecs):
             return False
-        return bool(np.all(np.abs(np.linalg.norm(rows, axis=1) - 1.0) < 1e-3))
+        return bool(np.all(np.abs(np.linalg.norm(np.stack(vecs), axis=1) - 1.0) < 1e-3))
 
     def put(self, texts: Sequence[str], embeddings: np.ndarray) -> None:
         rows = np.ascontiguousarray(embeddings, dtype=np.float32)
@@ -200,21 +211,26 @@ def encode_cached(
 
     New rows are stored every ``_STORE_EVERY`` texts, so an interrupted build keeps them.
     """
-    unique = list(dict.fromkeys(texts))
-    known = cache.get(unique) if cache is not None else {}
+    if cache is not None:
+        out, found = cache.get(texts)
+    else:
+        out, found = np.empty((len(texts), encoder.dim), np.float32), np.zeros(len(texts), bool)
+    first: dict[str, int] = {}  # text -> position of its first occurrence
+    for k, t in enumerate(texts):
+        first.setdefault(t, k)
     # Sorted by length, the chunks keep Encoder.encode's padding economy.
-    todo = sorted((t for t in unique if t not in known), key=len)
+    todo = sorted((k for k in first.values() if not found[k]), key=lambda k: len(texts[k]))
     with tqdm(
         total=len(todo), desc="embedding", unit="sent", disable=not show_progress_bar, leave=False
     ) as bar:
         for i in range(0, len(todo), _STORE_EVERY):
             chunk = todo[i : i + _STORE_EVERY]
-            new = encoder.encode(chunk, batch_size=batch_size)
+            chunk_texts = [texts[k] for k in chunk]
+            out[chunk] = encoder.encode(chunk_texts, batch_size=batch_size)
             if cache is not None:
-                cache.put(chunk, new)
-            known.update(zip(chunk, new, strict=True))
+                cache.put(chunk_texts, out[chunk])
             bar.update(len(chunk))
-    out = np.empty((len(texts), encoder.dim), dtype=np.float32)
-    for i, t in enumerate(texts):
-        out[i] = known[t]
-    return out, len(unique) - len(todo)
+    # A repeated text takes the row of its first occurrence (cached rows are already there).
+    repeats = [k for k, t in enumerate(texts) if first[t] != k and not found[k]]
+    out[repeats] = out[[first[texts[k]] for k in repeats]]
+    return out, len(first) - len(todo)

@@ -18,17 +18,32 @@ def unit_rows(n, dim=8, seed=0):
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
+def cached(cache, texts):
+    """The found rows of ``cache.get`` as a dict, text -> row."""
+    rows, found = cache.get(texts)
+    return {t: rows[k] for k, t in enumerate(texts) if found[k]}
+
+
 def test_rows_come_back_for_the_exact_text_and_model(tmp_path):
     cache = EmbeddingCache(tmp_path, "model-a", 8)
     rows = unit_rows(2)
     cache.put(["Hello world.", "Hej världen."], rows)
     cache.close()
     cache = EmbeddingCache(tmp_path, "model-a", 8)
-    got = cache.get(["Hello world.", "Hello  world.", "Hej världen."])
+    got = cached(cache, ["Hello world.", "Hello  world.", "Hej världen."])
     assert set(got) == {"Hello world.", "Hej världen."}  # a changed space is another text
     np.testing.assert_array_equal(got["Hej världen."], rows[1])
     assert cache.warnings == [] and len(cache) == 2
-    assert EmbeddingCache(tmp_path, "model-b", 8).get(["Hello world."]) == {}
+    assert cached(EmbeddingCache(tmp_path, "model-b", 8), ["Hello world."]) == {}
+
+
+def test_a_repeated_text_gets_its_row_at_every_position(tmp_path):
+    cache = EmbeddingCache(tmp_path, "model-a", 8)
+    rows = unit_rows(2)
+    cache.put(["a", "b"], rows)
+    got, found = cache.get(["b", "new", "a", "b"])
+    assert found.tolist() == [True, False, True, True]
+    np.testing.assert_array_equal(got[[0, 2, 3]], rows[[1, 0, 1]])
 
 
 def test_foreign_cache_is_rebuilt_with_a_warning(tmp_path):
@@ -39,7 +54,7 @@ def test_foreign_cache_is_rebuilt_with_a_warning(tmp_path):
     mine.close()
     shutil.copy(other.path, mine.path)  # a file of model-b under model-a's name
     cache = EmbeddingCache(tmp_path, "model-a", 8)
-    assert cache.get(["Hello world."]) == {}
+    assert cached(cache, ["Hello world."]) == {}
     assert len(cache.warnings) == 1 and "written for model-b" in cache.warnings[0]
     assert len(cache) == 0
 
@@ -51,15 +66,23 @@ def test_corrupt_file_is_rebuilt_with_a_warning(tmp_path):
     cache = EmbeddingCache(tmp_path, "model-a", 8)
     assert "unreadable" in cache.warnings[0]
     cache.put(["x"], unit_rows(1))
-    assert set(cache.get(["x"])) == {"x"}
+    assert set(cached(cache, ["x"])) == {"x"}
 
 
 def test_rows_that_are_not_unit_vectors_are_not_trusted(tmp_path):
     cache = EmbeddingCache(tmp_path, "model-a", 8)
     cache.put(["a", "b"], unit_rows(2) * np.float32(3.0))
-    assert cache.get(["a", "b"]) == {}
+    assert cached(cache, ["a", "b"]) == {}
     assert "not unit vectors" in cache.warnings[0]
     assert len(cache) == 0
+
+
+def test_rows_of_another_dimension_are_not_trusted(tmp_path):
+    cache = EmbeddingCache(tmp_path, "model-a", 8)
+    cache.put(["a"], unit_rows(1))
+    cache.put(["b"], unit_rows(1, dim=4))
+    assert cached(cache, ["a", "b"]) == {}
+    assert "not unit vectors" in cache.warnings[0]
 
 
 def test_encode_cached_embeds_each_new_text_once(encoder, tmp_path):
