@@ -83,6 +83,11 @@ class AlignParams:
     score_length: float = 10.0
     score_doubt: float = -0.131
 
+    @property
+    def insertion(self) -> int | None:
+        """Index of the insertion type (0, 1) in ``bead_types``; None if there is none."""
+        return self.bead_types.index((0, 1)) if (0, 1) in self.bead_types else None
+
 
 class _Side:
     """One side of the alignment: span embeddings, lengths and knn per span size and end.
@@ -273,7 +278,7 @@ def _dp(src: _Side, tgt: _Side, band: _Band, params: AlignParams, ratio: float, 
     back = [np.full(w, -1, dtype=np.int8) for w in width]
     score[0][0] = 0.0  # band.lo[0] == 0
     types = params.bead_types
-    insert = types.index((0, 1)) if (0, 1) in types else None
+    insert = params.insertion
     # Per target size, the source sizes it forms bead types with.
     src_sizes = {b: [a for a in sorted(src.vec) if (a, b) in types] for b in tgt.vec}
     temp = params.temperature
@@ -296,7 +301,7 @@ def _dp(src: _Side, tgt: _Side, band: _Band, params: AlignParams, ratio: float, 
         # cell it starts from, so the maximum (and sum) over types is one reduction.
         row = np.full((len(j), len(types)), -np.inf)
         start = np.full((len(j), len(types)), -np.inf)
-        start_sum = np.full((len(j), len(types)), -np.inf) if posterior else start
+        start_sum = np.full((len(j), len(types)), -np.inf) if posterior else None
         for t, (a, b) in enumerate(types):
             if a > i or a == 0:
                 continue
@@ -362,7 +367,7 @@ def _backward(rows: list[np.ndarray], band: _Band, params: AlignParams, m: int) 
     n, types, temp = len(rows) - 1, params.bead_types, params.temperature
     backward = [np.full(len(row), -np.inf) for row in rows]
     backward[n][m - band.lo[n]] = 0.0
-    insert = types.index((0, 1)) if (0, 1) in types else None
+    insert = params.insertion
     for i in range(n, -1, -1):
         j = np.arange(band.lo[i], band.hi[i] + 1)
         terms = np.full((len(j), len(types)), -np.inf)
