@@ -105,3 +105,22 @@ def test_repeated_sentences_do_not_break_the_chain():
     doc[1::2] = _noisy(np.repeat(refrain, 20, axis=0), rng, 0.02)
     translation = _noisy(doc, rng, 0.05)
     assert translation_score(doc, translation) > 0.9  # 0.825 with strict mutual argmax
+
+
+def test_candidates_see_past_a_strong_language_component():
+    # Every sentence of a language carries the same large offset (as real encoders do),
+    # and each article is near its translation only in what it says. Uncentred document
+    # vectors rank files by how their topic leans toward the other language's offset, so
+    # with two candidates per file most translations are never compared.
+    rng = np.random.default_rng(3)
+    n_articles, dim = 40, 64
+    meanings = rng.normal(size=(n_articles, 8, dim))
+    files = []
+    for lang in ("ar", "sv"):
+        offset = 4.0 * rng.normal(size=dim)
+        for a in range(n_articles):
+            emb = normalise(meanings[a] + offset + 0.3 * rng.normal(size=meanings[a].shape))
+            files.append(ArticleFile(f"{a}-{lang}", lang, emb.astype(np.float32)))
+    ids = group_articles(files, candidates=2).article_ids
+    assert None not in ids
+    assert ids[:n_articles] == ids[n_articles:]
