@@ -22,15 +22,22 @@ def test_translation_score_separates_translations_from_related_articles(sample_f
     assert max(related) < 0.4
 
 
-def synthetic_docs(n_articles: int, langs: list[str], seed: int = 0) -> list[ArticleFile]:
-    """Each article: 10 random 'meanings'; each language renders them with noise."""
+def synthetic_docs(
+    n_articles: int, langs: list[str], seed: int = 0, offset: float = 0.0
+) -> list[ArticleFile]:
+    """Each article: 10 random 'meanings'; each language renders them with noise, plus a
+    random vector of norm about ``offset`` * 7 shared by all its sentences."""
     rng = np.random.default_rng(seed)
+    shift = {
+        lang: offset * np.random.default_rng([seed, k]).normal(size=48)
+        for k, lang in enumerate(langs)
+    }
     files = []
     for a in range(n_articles):
         meanings = rng.normal(size=(10, 48))
         for lang in langs:
-            emb = normalise(meanings + 0.3 * rng.normal(size=meanings.shape)).astype(np.float32)
-            files.append(ArticleFile(f"{a}-{lang}", lang, emb))
+            emb = meanings + shift[lang] + 0.3 * rng.normal(size=meanings.shape)
+            files.append(ArticleFile(f"{a}-{lang}", lang, normalise(emb).astype(np.float32)))
     return files
 
 
@@ -112,15 +119,7 @@ def test_candidates_see_past_a_strong_language_component():
     # and each article is near its translation only in what it says. Uncentred document
     # vectors rank files by how their topic leans toward the other language's offset, so
     # with two candidates per file most translations are never compared.
-    rng = np.random.default_rng(3)
-    n_articles, dim = 40, 64
-    meanings = rng.normal(size=(n_articles, 8, dim))
-    files = []
-    for lang in ("ar", "sv"):
-        offset = 4.0 * rng.normal(size=dim)
-        for a in range(n_articles):
-            emb = normalise(meanings[a] + offset + 0.3 * rng.normal(size=meanings[a].shape))
-            files.append(ArticleFile(f"{a}-{lang}", lang, emb.astype(np.float32)))
+    files = synthetic_docs(40, ["ar", "sv"], offset=1.5)
     ids = group_articles(files, candidates=2).article_ids
     assert None not in ids
-    assert ids[:n_articles] == ids[n_articles:]
+    assert ids[0::2] == ids[1::2]
