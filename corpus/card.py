@@ -137,6 +137,7 @@ def render(
         "sentence of the first language, two of the second). Multiway: one count per language, "
         "languages in alphabetical order.",
         "- `sentence_ids`: ids into `sentences.parquet` (`sentence_id` column) per language.",
+        "- `url`: source URL of each side, null where the input gave none (plain text files).",
         "",
         "## How it was built",
         "",

@@ -7,6 +7,7 @@ import shlex
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -17,6 +18,7 @@ from rich.table import Table
 
 from corpus.errors import CorpusError
 from corpus.exporting import FORMATS, export
+from corpus.extraction import DEFAULT_FIELDS
 from corpus.filtering import FilterOptions
 from corpus.pipeline import BuildOptions, BuildSummary, align_files, build
 from corpus.showing import show_table
@@ -124,9 +126,26 @@ def build_command(
     cache: Annotated[
         bool, typer.Option(help="Reuse embeddings of sentences seen in earlier builds.")
     ] = True,
+    text_field: Annotated[
+        str | None, typer.Option(help="JSONL/Parquet dumps: field with the text [text].")
+    ] = None,
+    id_field: Annotated[
+        str | None, typer.Option(help="JSONL/Parquet dumps: field with the record id [id].")
+    ] = None,
+    lang_field: Annotated[
+        str | None,
+        typer.Option(help="JSONL/Parquet dumps: field with a language tag [lang, language]."),
+    ] = None,
+    url_field: Annotated[
+        str | None, typer.Option(help="JSONL/Parquet dumps: field with the URL [url].")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
-    """Find translated articles, align their sentences, write Parquet + a dataset card."""
+    """Find translated articles, align their sentences, write Parquet + a dataset card.
+
+    Reads plain text, HTML pages (main text extracted), WARC crawls and JSON-lines or
+    Parquet dumps (one document per row).
+    """
     if not 0 < length_ratio[0] <= length_ratio[1]:
         raise fail(f"--length-ratio {length_ratio[0]} {length_ratio[1]}: need 0 < MIN <= MAX", 2)
     if not input_dir.exists():
@@ -148,6 +167,19 @@ def build_command(
         cache=cache,
         cache_dir=cache_dir,
         command=shlex.join(["corpus", *sys.argv[1:]]),
+        fields=replace(
+            DEFAULT_FIELDS,
+            **{
+                name: (value,)
+                for name, value in {
+                    "text": text_field,
+                    "id": id_field,
+                    "lang": lang_field,
+                    "url": url_field,
+                }.items()
+                if value
+            },
+        ),
     )
     with reported_errors():
         summary = build(input_dir, out, options)

@@ -25,6 +25,7 @@ from corpus.alignment import AlignParams, Bead, MultiBead, align, joined_embedde
 from corpus.cache import EmbeddingCache, default_cache_dir, encode_cached, model_id
 from corpus.embedding import Encoder, load_encoder
 from corpus.errors import CorpusError
+from corpus.extraction import DEFAULT_FIELDS, FieldNames
 from corpus.filtering import FilterOptions, filter_pairs
 from corpus.grouping import ArticleFile, group_articles, near_duplicates
 from corpus.langid import LanguageGuess, identify
@@ -57,6 +58,7 @@ class BuildOptions:
     command: str = ""  # the command line, recorded in the dataset card
     cache: bool = True  # reuse embeddings of sentences seen in earlier builds
     cache_dir: Path | None = None  # None: default_cache_dir(out)
+    fields: FieldNames = DEFAULT_FIELDS  # field names of JSON-lines and Parquet dumps
 
 
 @dataclass
@@ -168,6 +170,7 @@ def _pair_table(a: SourceFile, b: SourceFile, beads: list[Bead]) -> pa.Table:
         scores=[x.score for x in aligned],
         article_id=a.article_id,
         align_types=[x.align_type for x in aligned],
+        urls={la: a.doc.url, lb: b.doc.url},
     )
 
 
@@ -191,6 +194,7 @@ def _multiway_table(
         align_types=[
             "-".join(str(len(t.ids.get(lang, ()))) for lang in article_langs) for t in tuples
         ],
+        urls={lang: f.doc.url for lang, f in by_lang.items()},
     )
 
 
@@ -210,12 +214,18 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
     timings: dict[str, float] = {}
     cpu: dict[str, float] = {}
     with _timed(timings, "read", cpu):
-        read = read_inputs(input_dir, progress=options.progress)
+        read = read_inputs(input_dir, progress=options.progress, fields=options.fields)
     if not read.documents:
         raise CorpusError(f"{input_dir}: no readable text files")
 
     with _timed(timings, "identify", cpu):
-        guesses = [identify(doc.text, doc.paragraphs) for doc in read.documents]
+        guesses = [
+            # A dump's declared language is taken as it is (the user named the field).
+            LanguageGuess(doc.declared_lang, 1.0, False)
+            if doc.declared_lang
+            else identify(doc.text, doc.paragraphs)
+            for doc in read.documents
+        ]
     warnings = list(read.warnings)
     warnings += [
         f"{doc.path}: paragraphs in more than one language (file identified as {g.lang})"
@@ -516,6 +526,9 @@ def _articles_table(files: list[SourceFile]) -> pa.Table:
             "lang_mixed": f.lang.mixed,
             "article_id": f.article_id,
             "n_sentences": len(f.sentences),
+            "url": f.doc.url,
+            "title": f.doc.title,
+            "date": f.doc.date,
         }
         for f in files
     ]

@@ -16,6 +16,7 @@ import os
 import re
 import stat
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,15 @@ from charset_normalizer.md import mess_ratio
 from tqdm import tqdm
 
 from corpus.errors import InputError
+from corpus.extraction import (
+    DEFAULT_FIELDS,
+    SNIFF_BYTES,
+    FieldNames,
+    Record,
+    container_records,
+    detect_format,
+    html_record,
+)
 
 MIB = 2**20
 MAX_BYTES = 64 * MIB
@@ -78,11 +88,18 @@ _PARAGRAPH = re.compile(r"\S(?:[^\n]*\S)?")
 
 @dataclass(frozen=True)
 class Document:
-    path: str  # relative to the input root, POSIX separators
+    # relative to the input root, POSIX separators; a record inside a container file (a WARC
+    # response, a dump row) is named FILE#KEY, e.g. "crawl.warc.gz#12" or "dump.jsonl#a17"
+    path: str
     text: str  # BOM removed, newlines "\n", NFC; every offset in the pipeline indexes this
-    sha256: str  # hex digest of the raw file bytes
-    encoding: str  # codec actually used, e.g. "utf-8", "utf-16", "cp1256"
+    sha256: str  # hex digest of the raw file (or record) bytes
+    encoding: str  # codec actually used, e.g. "utf-8", "utf-16", "cp1256"; "html" if extracted
     paragraphs: tuple[tuple[int, int], ...]  # (start, end) of each non-blank line, stripped
+    url: str | None = None  # canonical or crawled URL, where the input says
+    title: str | None = None
+    date: str | None = None  # publication or crawl date as the input gives it (ISO 8601)
+    declared_lang: str | None = None  # language a dump declares for the row, e.g. "nb"
+    hreflang: tuple[tuple[str, str], ...] = ()  # (language tag, URL) alternates of a page
 
 
 @dataclass(frozen=True)
@@ -96,6 +113,17 @@ class ReadResult:
     documents: list[Document]  # sorted by path
     skipped: list[Skipped]  # sorted by path
     warnings: list[str]  # one line each, starting with the file's path
+
+
+def normalise_text(text: str, path: str) -> str:
+    """Newlines unified to "\\n", then NFC. Raises InputError for empty or blank text."""
+    # Unify newlines before NFC so that paragraph spans never straddle a lone "\r".
+    text = unicodedata.normalize("NFC", _NEWLINES.sub("\n", text))
+    if not text:
+        raise InputError(path, "empty file")
+    if text.isspace():
+        raise InputError(path, "whitespace-only file")
+    return text
 
 
 def decode_bytes(data: bytes, path: str) -> tuple[str, str]:
@@ -121,26 +149,84 @@ def decode_bytes(data: bytes, path: str) -> tuple[str, str]:
         if guess is None:
             raise InputError(path, _UNDECODABLE) from None
         text, encoding = guess
-    # Unify newlines before NFC so that paragraph spans never straddle a lone "\r".
-    text = unicodedata.normalize("NFC", _NEWLINES.sub("\n", text))
-    if not text:
-        raise InputError(path, "empty file")
-    if text.isspace():
-        raise InputError(path, "whitespace-only file")
-    return text, encoding
+    return normalise_text(text, path), encoding
+
+
+def _document(path: str, text: str, raw: bytes, encoding: str, record: Record | None) -> Document:
+    paragraphs = tuple(match.span() for match in _PARAGRAPH.finditer(text))
+    digest = hashlib.sha256(raw).hexdigest()
+    if record is None:
+        return Document(path, text, digest, encoding, paragraphs)
+    return Document(
+        path,
+        text,
+        digest,
+        encoding,
+        paragraphs,
+        url=record.url,
+        title=record.title,
+        date=record.date,
+        declared_lang=record.lang,
+        hreflang=record.hreflang,
+    )
+
+
+def read_documents(
+    path: Path, root: Path, fields: FieldNames = DEFAULT_FIELDS
+) -> Iterator[Document | Skipped]:
+    """The documents of one input file, each a Document or a Skipped with its reason.
+
+    A text file is one document, an HTML page the article extracted from it, a WARC crawl
+    or a JSON-lines/Parquet dump one document per usable record (see ``extraction``).
+    Raises InputError naming the path relative to root when the file as a whole is unusable.
+    """
+    rel = path.relative_to(root).as_posix()
+    fmt = detect_format(path.name, _read_bytes(path, rel, SNIFF_BYTES))
+    if fmt in ("text", "html"):
+        data = _read_bytes(path, rel)
+        if fmt == "text":
+            text, encoding = decode_bytes(data, rel)
+            yield _document(rel, text, data, encoding, None)
+            return
+        record = html_record("", data)
+        if record.text is None:
+            raise InputError(rel, record.problem or "no article text in HTML")
+        yield _document(rel, normalise_text(record.text, rel), data, "html", record)
+        return
+    try:
+        for record in container_records(path, fmt, fields):
+            name = f"{rel}#{record.key}"
+            if record.text is None:
+                yield Skipped(name, record.problem or "no text")
+                continue
+            try:
+                text = normalise_text(record.text, name)
+            except InputError as error:
+                yield Skipped(name, error.problem)
+                continue
+            yield _document(name, text, record.raw, fmt, record)
+    except ValueError as error:
+        raise InputError(rel, str(error)) from None
+    except OSError as error:
+        raise InputError(rel, f"unreadable ({error.strerror or error})") from None
 
 
 def read_document(path: Path, root: Path) -> Document:
-    """Read and decode one file; raises InputError naming its path relative to root."""
-    rel = path.relative_to(root).as_posix()
-    data = _read_bytes(path, rel)
-    text, encoding = decode_bytes(data, rel)
-    paragraphs = tuple(match.span() for match in _PARAGRAPH.finditer(text))
-    return Document(rel, text, hashlib.sha256(data).hexdigest(), encoding, paragraphs)
+    """Read one text or HTML file as one document; raises InputError naming its path."""
+    documents = list(read_documents(path, root))
+    if len(documents) != 1 or not isinstance(documents[0], Document):
+        rel = path.relative_to(root).as_posix()
+        raise InputError(rel, "holds several documents (a WARC or dump), not one article")
+    return documents[0]
 
 
-def read_inputs(root: Path, *, progress: bool = False) -> ReadResult:
-    """Read every non-hidden file under root; unusable files are skipped with a reason."""
+def read_inputs(
+    root: Path, *, progress: bool = False, fields: FieldNames = DEFAULT_FIELDS
+) -> ReadResult:
+    """Read every non-hidden file under root; unusable files are skipped with a reason.
+
+    ``fields`` names the fields of JSON-lines and Parquet dumps (see ``extraction``).
+    """
     if not root.exists():
         raise InputError(str(root), "input folder does not exist")
     if not root.is_dir():
@@ -160,19 +246,24 @@ def read_inputs(root: Path, *, progress: bool = False) -> ReadResult:
             skipped.append(Skipped(shown, "file name is not valid UTF-8"))
             continue
         try:
-            document = read_document(path, root)
+            for document in read_documents(path, root, fields):
+                if isinstance(document, Skipped):
+                    skipped.append(document)
+                    continue
+                # Keyed on the decoded text: one article saved in two encodings is a duplicate.
+                key = hashlib.sha256(document.text.encode()).digest()
+                if key in first_with_text:
+                    reason = f"exact duplicate of {first_with_text[key]}"
+                    skipped.append(Skipped(document.path, reason))
+                    continue
+                first_with_text[key] = document.path
+                documents.append(document)
+                if document.encoding in LEGACY_ENCODINGS:
+                    warnings.append(
+                        f"{document.path}: decoded as {document.encoding} (no BOM, not UTF-8)"
+                    )
         except InputError as error:
             skipped.append(Skipped(rel, error.problem))
-            continue
-        # Keyed on the decoded text, so one article saved in two encodings is still a duplicate.
-        key = hashlib.sha256(document.text.encode()).digest()
-        if key in first_with_text:
-            skipped.append(Skipped(rel, f"exact duplicate of {first_with_text[key]}"))
-            continue
-        first_with_text[key] = rel
-        documents.append(document)
-        if document.encoding in LEGACY_ENCODINGS:
-            warnings.append(f"{rel}: decoded as {document.encoding} (no BOM, not UTF-8)")
     skipped.sort(key=lambda entry: entry.path)
     return ReadResult(documents, skipped, warnings)
 
@@ -194,13 +285,17 @@ def _walk(root: Path) -> tuple[list[Path], list[Skipped]]:
     return files, skipped
 
 
-def _read_bytes(path: Path, rel: str) -> bytes:
-    """The whole file, or InputError(rel, ...) with a readable reason instead of an OSError."""
+def _read_bytes(path: Path, rel: str, limit: int | None = None) -> bytes:
+    """The whole file (or its first ``limit`` bytes), or InputError(rel, ...) with a readable
+    reason instead of an OSError. Whole files over MAX_BYTES are refused."""
     try:
         info = path.stat()  # follows symlinks: a link to a file is read as that file
         if not stat.S_ISREG(info.st_mode):
             # Reading a FIFO or device would block or never end.
             raise InputError(rel, "not a regular file")
+        if limit is not None:
+            with path.open("rb") as file:
+                return file.read(limit)
         if info.st_size > MAX_BYTES:
             size = math.ceil(info.st_size / MIB)
             raise InputError(rel, f"too large ({size} MB > {MAX_BYTES // MIB} MB)")

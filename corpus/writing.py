@@ -58,6 +58,9 @@ ARTICLES_SCHEMA = pa.schema(
         ("lang_mixed", pa.bool_()),
         ("article_id", pa.string()),
         ("n_sentences", pa.int32()),
+        ("url", pa.string()),  # null where the input gives none (plain text files)
+        ("title", pa.string()),
+        ("date", pa.string()),
     ]
 )
 
@@ -71,6 +74,8 @@ def bead_schema(langs: Sequence[str]) -> pa.Schema:
             ("article_id", pa.string()),
             ("align_type", pa.string()),
             ("sentence_ids", pa.struct([(lang, pa.list_(pa.int32())) for lang in langs])),
+            # Source URL of each side (what Bicleaner and OPUS tools expect), null if unknown.
+            ("url", pa.struct([(lang, pa.string()) for lang in langs])),
         ]
     )
 
@@ -82,6 +87,7 @@ def bead_table(
     scores: list[float],
     article_id: str,
     align_types: list[str],
+    urls: dict[str, str | None],
 ) -> pa.Table:
     """Rows of one article in ``bead_schema(langs)``, built column by column.
 
@@ -102,6 +108,7 @@ def bead_table(
         pa.array([article_id] * n, pa.string()),
         pa.array(align_types, pa.string()),
         struct(sentence_ids, "sentence_ids"),
+        struct({lang: [urls.get(lang)] * n for lang in langs}, "url"),
     ]
     return pa.Table.from_arrays(columns, schema=schema)
 

@@ -169,6 +169,7 @@ def test_bead_table_matches_the_schema_with_nulls_for_absent_languages():
         scores=[0.5, 0.25],
         article_id="a7",
         align_types=["1-1-0", "0-2-1"],
+        urls={"ar": "https://example.com/ar/1", "hi": None},
     )
     assert table.schema.equals(bead_schema(["ar", "hi", "sv"]))
     assert table.to_pylist() == [
@@ -178,6 +179,7 @@ def test_bead_table_matches_the_schema_with_nulls_for_absent_languages():
             "article_id": "a7",
             "align_type": "1-1-0",
             "sentence_ids": {"ar": [0], "hi": [5], "sv": None},
+            "url": {"ar": "https://example.com/ar/1", "hi": None, "sv": None},
         },
         {
             "translation": {"ar": None, "hi": "दो वाक्य।", "sv": "Två."},
@@ -185,5 +187,6 @@ def test_bead_table_matches_the_schema_with_nulls_for_absent_languages():
             "article_id": "a7",
             "align_type": "0-2-1",
             "sentence_ids": {"ar": None, "hi": [6, 7], "sv": [9]},
+            "url": {"ar": "https://example.com/ar/1", "hi": None, "sv": None},
         },
     ]

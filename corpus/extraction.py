@@ -1,0 +1,251 @@
+"""Stage 1, containers and markup: records out of HTML pages, WARC crawls and JSONL/Parquet dumps.
+
+A plain text file is one document; the formats here hold a page to extract the article from
+(HTML), or many documents (a WARC crawl, a dump with one document per row). Each yields
+`Record`s that `reading` normalises into documents exactly like text files, so every later
+stage sees one kind of input. Libraries do the format work: trafilatura extracts the main text
+of a page (drops navigation, cookie banners, comments, footers; keeps the headline), lxml reads
+its ``hreflang`` and canonical links, fastwarc reads WARC, the standard ``json`` module and
+pyarrow read dumps, langcodes normalises declared language tags.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+import langcodes
+import lxml.html
+import pyarrow as pa
+import pyarrow.parquet as pq
+import trafilatura
+from fastwarc.warc import ArchiveIterator, WarcRecordType
+
+# How many leading bytes are enough to tell the formats apart.
+SNIFF_BYTES = 512
+
+
+@dataclass(frozen=True)
+class FieldNames:
+    """Where a dump keeps each value: the first of the names that a row has is used."""
+
+    text: tuple[str, ...] = ("text",)
+    id: tuple[str, ...] = ("id",)
+    lang: tuple[str, ...] = ("lang", "language")
+    url: tuple[str, ...] = ("url",)
+    title: tuple[str, ...] = ("title",)
+    date: tuple[str, ...] = ("date",)
+
+
+DEFAULT_FIELDS = FieldNames()
+
+
+@dataclass(frozen=True)
+class Record:
+    """One document found inside an input file, before normalisation.
+
+    ``text`` is the document's text, or None when it could not be had (``problem`` says why).
+    """
+
+    key: str  # the record's name inside its file: a row id, a line number, a WARC record number
+    text: str | None
+    raw: bytes  # what the record's checksum is computed over
+    url: str | None = None
+    title: str | None = None
+    date: str | None = None  # ISO 8601 as the source gives it
+    lang: str | None = None  # declared language (dumps only), a normalised code, e.g. "nb"
+    hreflang: tuple[tuple[str, str], ...] = field(default=())  # (language tag, URL) alternates
+    problem: str | None = None
+
+
+def detect_format(name: str, head: bytes) -> str:
+    """The input format of a file from its name and first bytes.
+
+    Returns one of "text", "html", "warc", "jsonl", "parquet". Content wins over the name
+    where it is unambiguous (an HTML page saved as ``.txt`` is still HTML).
+    """
+    lower = name.lower()
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith(b"PAR1") or lower.endswith(".parquet"):
+        return "parquet"
+    if stripped.startswith(b"warc/") or lower.endswith((".warc", ".warc.gz")):
+        return "warc"
+    if lower.endswith((".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")):
+        return "jsonl"
+    if stripped.startswith((b"<!doctype html", b"<html")) or lower.endswith(
+        (".html", ".htm", ".xhtml")
+    ):
+        return "html"
+    return "text"
+
+
+def language_code(tag: str) -> str | None:
+    """The language subtag of a declared tag ("eng", "en-US", "nob" -> "en", "en", "nb").
+
+    Script and region are dropped (config names join codes with "-"). None for a tag that
+    langcodes does not know (a misspelt or empty field is not a language).
+    """
+    try:
+        language = langcodes.Language.get(tag.strip().replace("_", "-"))
+    except (ValueError, langcodes.LanguageTagError):
+        return None
+    return language.language if language.is_valid() and language.language else None
+
+
+def html_record(key: str, data: bytes, url: str | None = None, date: str | None = None) -> Record:
+    """The article of one HTML page: main text, title, date, canonical URL, hreflang links.
+
+    The text is trafilatura's extraction with paragraphs on their own lines (tables kept,
+    comments dropped). ``url`` and ``date`` from a crawl record take precedence over what the
+    page says about itself only when the page says nothing.
+    """
+    try:
+        page = trafilatura.bare_extraction(
+            data, with_metadata=True, include_comments=False, include_tables=True
+        )
+    except Exception as exc:  # lxml or trafilatura rejecting a broken page
+        return Record(key, None, data, url=url, date=date, problem=f"unparsable HTML ({exc})")
+    canonical, hreflang = _page_links(data)
+    if page is None or not (page.text or "").strip():
+        return Record(key, None, data, url=url, date=date, problem="no article text in HTML")
+    return Record(
+        key,
+        page.text,
+        data,
+        url=canonical or url or page.url,
+        title=page.title,
+        date=page.date or date,
+        hreflang=hreflang,
+    )
+
+
+def _page_links(data: bytes) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+    """The page's canonical URL and its (hreflang, URL) alternates, from its <link> tags."""
+    try:
+        tree = lxml.html.fromstring(data)
+    except (ValueError, lxml.etree.ParserError):
+        return None, ()
+    canonical = next(iter(tree.xpath("//link[@rel='canonical']/@href")), None)
+    alternates = tuple(
+        (str(link.get("hreflang")), str(link.get("href")))
+        for link in tree.xpath("//link[@rel='alternate'][@hreflang][@href]")
+    )
+    return (str(canonical) if canonical else None), alternates
+
+
+def warc_records(path: Path) -> Iterator[Record]:
+    """Every HTML response of a WARC file (plain or gzipped), keyed by its record number.
+
+    Streams the file (a crawl can be far larger than memory). Non-HTML responses (images,
+    scripts) are passed over silently: a crawl is full of them and none is an article.
+    Redirects and errors (HTTP status other than 2xx) are reported.
+    """
+    with path.open("rb") as stream:
+        yield from _warc_stream(stream)
+
+
+def _warc_stream(stream: BinaryIO) -> Iterator[Record]:
+    for number, record in enumerate(
+        ArchiveIterator(stream, record_types=WarcRecordType.response, parse_http=True), 1
+    ):
+        content_type = (record.http_content_type or "").lower()
+        if "html" not in content_type:
+            continue
+        key = str(number)
+        url = record.headers.get("WARC-Target-URI")
+        date = record.headers.get("WARC-Date")
+        status = record.http_headers.status_code if record.http_headers else None
+        if status is not None and not 200 <= status < 300:
+            yield Record(key, None, b"", url=url, date=date, problem=f"HTTP status {status}")
+            continue
+        yield html_record(key, record.reader.read(), url, date)
+
+
+def jsonl_records(path: Path, fields: FieldNames) -> Iterator[Record]:
+    """One record per line of a JSON-lines dump (plain or gzipped), keyed by id or line number.
+
+    Streams the file. A line that is not a JSON object, or has no text, is a record with a
+    problem: one bad line never costs the rest of the file.
+    """
+    with path.open("rb") as raw:
+        gzipped = raw.read(2) == b"\x1f\x8b"
+    with gzip.open(path, "rb") if gzipped else path.open("rb") as lines:
+        yield from _jsonl_lines(lines, fields)
+
+
+def _jsonl_lines(lines: BinaryIO, fields: FieldNames) -> Iterator[Record]:
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            yield Record(f"line{number}", None, line, problem=f"not JSON ({exc.args[0]})")
+            continue
+        if not isinstance(row, dict):
+            yield Record(f"line{number}", None, line, problem="not a JSON object")
+            continue
+        yield _row_record(row, f"line{number}", line, fields)
+
+
+def parquet_records(path: Path, fields: FieldNames) -> Iterator[Record]:
+    """One record per row of a Parquet dump (read batch by batch), keyed by id or row number."""
+    parquet = pq.ParquetFile(path)
+    names = set(parquet.schema_arrow.names)
+    wanted = {name for group in vars(fields).values() for name in group if name in names}
+    number = 0
+    for batch in parquet.iter_batches(columns=sorted(wanted)):
+        for row in batch.to_pylist():
+            number += 1
+            raw = json.dumps(row, ensure_ascii=False, default=str, sort_keys=True).encode()
+            yield _row_record(row, f"row{number}", raw, fields)
+
+
+def _row_record(row: dict, fallback_key: str, raw: bytes, fields: FieldNames) -> Record:
+    """A dump row as a record; its text field must be a non-empty string."""
+
+    def first(names: tuple[str, ...]) -> str | None:
+        value = next((row[name] for name in names if row.get(name) is not None), None)
+        return None if value is None else str(value)
+
+    key = first(fields.id) or fallback_key
+    text = next((row[name] for name in fields.text if name in row), None)
+    url, title, date = first(fields.url), first(fields.title), first(fields.date)
+    declared = first(fields.lang)
+    lang = language_code(declared) if declared else None
+    if not isinstance(text, str) or not text.strip():
+        wanted = " or ".join(repr(name) for name in fields.text)
+        problem = f"no text in field {wanted}"
+        return Record(key, None, raw, url=url, title=title, date=date, problem=problem)
+    if declared and lang is None:
+        return Record(key, None, raw, url=url, problem=f"unknown language tag {declared!r}")
+    return Record(key, text, raw, url=url, title=title, date=date, lang=lang)
+
+
+def container_records(path: Path, fmt: str, fields: FieldNames) -> Iterator[Record]:
+    """The records of one WARC, JSONL or Parquet file (``fmt`` from ``detect_format``).
+
+    Raises ValueError (with a short reason) when the file as a whole cannot be read; the
+    records read before the fault have been yielded by then.
+    """
+    if fmt == "warc":
+        try:
+            yield from warc_records(path)
+        except Exception as exc:  # fastwarc raises plain exceptions on corrupt archives
+            raise ValueError(f"corrupt WARC ({exc})") from None
+    elif fmt == "jsonl":
+        try:
+            yield from jsonl_records(path, fields)
+        except (OSError, EOFError) as exc:  # a truncated gzip stream
+            raise ValueError(f"corrupt gzip ({exc})") from None
+    elif fmt == "parquet":
+        try:
+            yield from parquet_records(path, fields)
+        except (pa.ArrowException, OSError) as exc:
+            raise ValueError(f"unreadable Parquet ({exc})") from None
+    else:
+        raise ValueError(f"{fmt}: not a container format")
