@@ -208,7 +208,7 @@ def export_command(
     to: Annotated[Path, typer.Option(help="File to write (moses: prefix of PATH.<lang>).")],
     fmt: Annotated[str, typer.Option("--format", help=f"One of {', '.join(FORMATS)}.")] = "tmx",
 ) -> None:
-    """Export one language pair as TMX 1.4b, Moses plain text or JSON lines (streaming)."""
+    """Export one language pair as TMX 1.4b, Moses, JSON lines, Bicleaner TSV or XCES."""
     with reported_errors():
         written = export(out, pair, fmt, to)
     for path in written:

@@ -1,4 +1,5 @@
-"""Export one language-pair config as TMX 1.4b, Moses plain text or JSON lines, streaming.
+"""Export one language-pair config as TMX 1.4b, Moses plain text, JSON lines, Bicleaner TSV
+or OPUS XCES, streaming.
 
 Rows are read batch by batch with ``ParquetFile.iter_batches``, so memory stays bounded by
 the batch size whatever the corpus size. Files are written under a temporary name and
@@ -9,53 +10,164 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
+from typing import NamedTuple
 from xml.sax.saxutils import escape, quoteattr
 
 import pyarrow.parquet as pq
 
 from corpus.errors import CorpusError
 
-FORMATS = ("tmx", "moses", "jsonl")
+FORMATS = ("tmx", "moses", "jsonl", "bicleaner", "xces")
 BATCH_ROWS = 10_000
 
 
-def iter_pairs(out: Path, pair: str) -> Iterator[tuple[str, str, float, str, str]]:
-    """(first side, second side, score, article_id, align_type) of every row of ``pair``."""
+class PairRow(NamedTuple):
+    """One row of a pair config, the first language of the config name first."""
+
+    a: str
+    b: str
+    score: float
+    article_id: str
+    align_type: str
+    ids_a: list[int]  # sentence ids into sentences.parquet
+    ids_b: list[int]
+    url_a: str | None
+    url_b: str | None
+
+
+def iter_pairs(out: Path, pair: str) -> Iterator[PairRow]:
+    """Every row of config ``pair`` in file order, read batch by batch."""
     la, lb = pair.split("-")
-    shards = sorted((out / "data" / pair).glob("train-*.parquet"))
+    shards = sorted((out / "data" / pair).glob("*.parquet"))
     if not shards:
         raise CorpusError(f"{out / 'data' / pair}: no such language-pair config")
     for shard in shards:
-        for batch in pq.ParquetFile(shard).iter_batches(
-            BATCH_ROWS, columns=["translation", "score", "article_id", "align_type"]
-        ):
-            trans = batch.column("translation")
-            yield from zip(
-                trans.field(la).to_pylist(),
-                trans.field(lb).to_pylist(),
-                batch.column("score").to_pylist(),
-                batch.column("article_id").to_pylist(),
-                batch.column("align_type").to_pylist(),
-                strict=True,
+        parquet = pq.ParquetFile(shard)
+        has_url = "url" in parquet.schema_arrow.names  # builds before URLs were kept
+        columns = ["translation", "score", "article_id", "align_type", "sentence_ids"]
+        for batch in parquet.iter_batches(BATCH_ROWS, columns=columns + ["url"] * has_url):
+            trans, ids = batch.column("translation"), batch.column("sentence_ids")
+            urls = batch.column("url") if has_url else None
+            n = batch.num_rows
+            yield from map(
+                PairRow._make,
+                zip(
+                    trans.field(la).to_pylist(),
+                    trans.field(lb).to_pylist(),
+                    batch.column("score").to_pylist(),
+                    batch.column("article_id").to_pylist(),
+                    batch.column("align_type").to_pylist(),
+                    ids.field(la).to_pylist(),
+                    ids.field(lb).to_pylist(),
+                    urls.field(la).to_pylist() if urls else [None] * n,
+                    urls.field(lb).to_pylist() if urls else [None] * n,
+                    strict=True,
+                ),
             )
 
 
-def _tmx_unit(la: str, lb: str, a: str, b: str, score: float, article_id: str) -> str:
-    return (
-        f'<tu><prop type="score">{score:.4f}</prop>'
-        f'<prop type="article_id">{escape(article_id)}</prop>'
-        f"<tuv xml:lang={quoteattr(la)}><seg>{escape(a)}</seg></tuv>"
-        f"<tuv xml:lang={quoteattr(lb)}><seg>{escape(b)}</seg></tuv></tu>\n"
+def _sources(out: Path) -> dict[tuple[str, str], str]:
+    """(article_id, lang) -> the side's URL, or its input path where no URL is known."""
+    path = out / "articles.parquet"
+    if not path.exists():
+        return {}
+    parquet = pq.ParquetFile(path)  # one row per input file: small beside the pairs
+    wanted = ("article_id", "lang", "path", "url")
+    columns = [name for name in wanted if name in parquet.schema_arrow.names]
+    return {
+        (row["article_id"], row["lang"]): row.get("url") or row["path"]
+        for row in parquet.read(columns=columns).to_pylist()
+        if row["article_id"] is not None
+    }
+
+
+def _one_line(text: str) -> str:
+    """Whitespace (tabs and newlines included) collapsed: line- and tab-separated formats."""
+    return " ".join(text.split())
+
+
+def _tmx(la: str, lb: str, rows: Iterable[PairRow], out: Path) -> Iterator[tuple[str]]:
+    yield (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<tmx version="1.4">\n'
+        '<header creationtool="corpus" creationtoolversion="1" datatype="plaintext" '
+        f'segtype="sentence" adminlang="en" srclang={quoteattr(la)} '
+        'o-tmf="parquet"/>\n<body>\n',
     )
+    for row in rows:
+        yield (
+            f'<tu><prop type="score">{row.score:.4f}</prop>'
+            f'<prop type="article_id">{escape(row.article_id)}</prop>'
+            f"<tuv xml:lang={quoteattr(la)}><seg>{escape(row.a)}</seg></tuv>"
+            f"<tuv xml:lang={quoteattr(lb)}><seg>{escape(row.b)}</seg></tuv></tu>\n",
+        )
+    yield ("</body>\n</tmx>\n",)
+
+
+def _moses(la: str, lb: str, rows: Iterable[PairRow], out: Path) -> Iterator[tuple[str, str]]:
+    # One segment per line, so a line break inside one would misalign the two files.
+    for row in rows:
+        yield _one_line(row.a) + "\n", _one_line(row.b) + "\n"
+
+
+def _jsonl(la: str, lb: str, rows: Iterable[PairRow], out: Path) -> Iterator[tuple[str]]:
+    for row in rows:
+        record = {la: row.a, lb: row.b, "score": round(row.score, 4), "article_id": row.article_id}
+        if row.url_a or row.url_b:
+            record["url"] = {la: row.url_a, lb: row.url_b}
+        yield (json.dumps(record, ensure_ascii=False) + "\n",)
+
+
+def _bicleaner(la: str, lb: str, rows: Iterable[PairRow], out: Path) -> Iterator[tuple[str]]:
+    # Bicleaner's and Bitextor's five columns: url1 url2 src tgt score (no header). A side
+    # without a URL (a plain text file) is named by its input path.
+    sources = _sources(out)
+    for row in rows:
+        url_a = row.url_a or sources.get((row.article_id, la), "")
+        url_b = row.url_b or sources.get((row.article_id, lb), "")
+        fields = (url_a, url_b, row.a, row.b, f"{row.score:.4f}")
+        yield ("\t".join(_one_line(field) for field in fields) + "\n",)
+
+
+def _xces(la: str, lb: str, rows: Iterable[PairRow], out: Path) -> Iterator[tuple[str]]:
+    # OPUS's XCES sentence alignment: one linkGrp per article (a document pair), links whose
+    # xtargets name sentence ids ("s" + sentence_id of sentences.parquet) of each side.
+    sources = _sources(out)
+    yield (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        '<!DOCTYPE cesAlign PUBLIC "-//CES//DTD XML cesAlign//EN" "">\n'
+        '<cesAlign version="1.0">\n',
+    )
+    article = None
+    for n, row in enumerate(rows, 1):
+        if row.article_id != article:
+            if article is not None:
+                yield ("</linkGrp>\n",)
+            article = row.article_id
+            from_doc = sources.get((article, la), article)
+            to_doc = sources.get((article, lb), article)
+            yield (
+                f'<linkGrp targType="s" fromDoc={quoteattr(from_doc)} toDoc={quoteattr(to_doc)}>\n',
+            )
+        targets = " ".join(f"s{i}" for i in row.ids_a) + ";" + " ".join(f"s{i}" for i in row.ids_b)
+        yield (f'<link id="SL{n}" xtargets="{targets}" certainty="{row.score:.4f}"/>\n',)
+    if article is not None:
+        yield ("</linkGrp>\n",)
+    yield ("</cesAlign>\n",)
+
+
+_WRITERS = {"tmx": _tmx, "moses": _moses, "jsonl": _jsonl, "bicleaner": _bicleaner, "xces": _xces}
 
 
 def export(out: Path, pair: str, fmt: str, to: Path) -> list[Path]:
     """Write config ``pair`` of the build in ``out`` to ``to``; returns the files written.
 
-    tmx and jsonl write the file ``to``; moses writes ``to.<a>`` and ``to.<b>``.
+    Formats: ``tmx`` (TMX 1.4b), ``jsonl``, ``bicleaner`` (TSV: url1, url2, source, target,
+    score), ``xces`` (OPUS cesAlign, links between sentence ids) write the file ``to``;
+    ``moses`` writes ``to.<a>`` and ``to.<b>``. Raises CorpusError for an unknown format or
+    pair, or a file that cannot be written; nothing is left half-written.
     """
     if fmt not in FORMATS:
         raise CorpusError(f"{fmt}: unknown format (choose {', '.join(FORMATS)})")
@@ -67,24 +179,9 @@ def export(out: Path, pair: str, fmt: str, to: Path) -> list[Path]:
     try:
         with ExitStack() as stack:
             files = [stack.enter_context(t.open("w", encoding="utf-8")) for t in temps]
-            if fmt == "tmx":
-                files[0].write(
-                    '<?xml version="1.0" encoding="UTF-8"?>\n<tmx version="1.4">\n'
-                    '<header creationtool="corpus" creationtoolversion="1" datatype="plaintext" '
-                    f'segtype="sentence" adminlang="en" srclang={quoteattr(la)} '
-                    'o-tmf="parquet"/>\n<body>\n'
-                )
-            for a, b, score, article_id, _ in rows:
-                if fmt == "tmx":
-                    files[0].write(_tmx_unit(la, lb, a, b, score, article_id))
-                elif fmt == "jsonl":
-                    record = {la: a, lb: b, "score": round(score, 4), "article_id": article_id}
-                    files[0].write(json.dumps(record, ensure_ascii=False) + "\n")
-                else:  # Moses: one segment per line, so line breaks inside one would misalign
-                    files[0].write(" ".join(a.split()) + "\n")
-                    files[1].write(" ".join(b.split()) + "\n")
-            if fmt == "tmx":
-                files[0].write("</body>\n</tmx>\n")
+            for pieces in _WRITERS[fmt](la, lb, rows, out):
+                for file, piece in zip(files, pieces, strict=True):
+                    file.write(piece)
         for temp, target in zip(temps, targets, strict=True):
             temp.replace(target)
     except OSError as exc:

@@ -66,3 +66,36 @@ def test_unknown_pair_or_format(tmp_path):
     with pytest.raises(CorpusError, match="unknown format"):
         export(tmp_path, "ar-sv", "csv", tmp_path / "x.csv")
     assert not (tmp_path / "x.jsonl").exists()
+
+
+@pytest.mark.slow
+def test_bicleaner_tsv_has_five_columns_with_sources(sample_build, tmp_path):
+    expected = pairs(sample_build, "ar-sv")
+    [tsv] = export(sample_build, "ar-sv", "bicleaner", tmp_path / "ar-sv.tsv")
+    lines = tsv.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == len(expected)
+    paths = set(pq.read_table(sample_build / "articles.parquet").column("path").to_pylist())
+    for line, (ar, sv) in zip(lines, expected, strict=True):
+        url_a, url_b, a, b, score = line.split("\t")
+        assert {url_a, url_b} <= paths  # plain files: the input path stands in for a URL
+        assert (a, b) == (" ".join(ar.split()), " ".join(sv.split()))
+        assert 0 <= float(score) <= 1
+
+
+@pytest.mark.slow
+def test_xces_links_name_the_sentences_of_each_side(sample_build, tmp_path):
+    [xml] = export(sample_build, "hi-sv", "xces", tmp_path / "hi-sv.xml")
+    root = ET.parse(xml).getroot()
+    assert root.tag == "cesAlign"
+    sentences = pq.read_table(sample_build / "sentences.parquet").to_pylist()
+    by_id = {s["sentence_id"]: s for s in sentences}
+    rows = pq.read_table(sample_build / "data" / "hi-sv").to_pylist()
+    links = [(group, link) for group in root.iter("linkGrp") for link in group.iter("link")]
+    assert len(links) == len(rows)
+    for (group, link), row in zip(links, rows, strict=True):
+        src, tgt = link.get("xtargets").split(";")
+        ids = [int(s[1:]) for s in src.split()], [int(s[1:]) for s in tgt.split()]
+        assert ids == (row["sentence_ids"]["hi"], row["sentence_ids"]["sv"])
+        assert {by_id[i]["path"] for i in ids[0]} == {group.get("fromDoc")}
+        assert {by_id[i]["path"] for i in ids[1]} == {group.get("toDoc")}
+        assert float(link.get("certainty")) == pytest.approx(row["score"], abs=1e-4)

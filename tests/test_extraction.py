@@ -13,6 +13,7 @@ import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from corpus.exporting import export
 from corpus.extraction import (
     FieldNames,
     container_records,
@@ -291,3 +292,27 @@ def test_warc_jsonl_and_parquet_of_the_same_articles_build_the_same_pairs(tmp_pa
             )
         pairs[name] = rows_by_pair
     assert pairs["warc"] == pairs["jsonl"] == pairs["parquet"]
+    [tsv] = export(tmp_path / "out-warc", "de-en", "bicleaner", tmp_path / "de-en.tsv")
+    for line in tsv.read_text(encoding="utf-8").splitlines():
+        url_de, url_en = line.split("\t")[:2]
+        assert url_de.startswith("https://news.example/de/")
+        assert url_en == url_de.replace("/de/", "/en/")
+
+
+def test_html_case_builds_clean_pairs_with_the_text_files(tmp_path):
+    from typer.testing import CliRunner
+
+    from corpus.cli import app
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["build", str(CASES / "html"), "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    fr = {row["path"]: row for row in pq.read_table(out / "articles.parquet").to_pylist()}
+    assert fr["lakeview-fr.html"]["title"].startswith("Lakeview approuve")
+    assert fr["lakeview-fr.html"]["date"] == "2025-10-14"
+    for pair in ("de-fr", "en-fr"):
+        rows = pq.read_table(out / "data" / pair).to_pylist()
+        assert len(rows) == 11  # headline and ten sentences, each 1-1
+        french = " ".join(row["translation"]["fr"] for row in rows)
+        for clutter in ("<", "&", "cookies", "gtag", "Accueil", "Par Marie", "droits"):
+            assert clutter not in french
