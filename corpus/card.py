@@ -73,7 +73,8 @@ def _statistics(
         )
     lines.append("")
     for title, file_name in figures.items():
-        lines += [f"![{title}]({file_name})", ""]
+        vector = file_name.removesuffix(".png") + ".svg"
+        lines += [f"![{title}]({file_name})", "", f"Vector version: [{vector}]({vector})", ""]
     return lines
 
 

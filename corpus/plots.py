@@ -1,7 +1,14 @@
-"""Figures for the dataset card: PNGs beside OUT/README.md, numbers only (no script text)."""
+"""Figures for the dataset card, fit for a paper's appendix: each as SVG (vector) and as PNG at
+300 dpi, beside OUT/README.md. Numbers only, no script text, so every language renders.
+
+Per-pair figures are grids of small panels (at most four a row) that stay readable for any
+number of language pairs (7 languages give 21 pairs: 6 rows of 4); alignment types are one
+heatmap, pairs against types, so no colour cycle ever repeats.
+"""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import matplotlib
@@ -11,58 +18,123 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from matplotlib.ticker import MaxNLocator
+
+DPI = 300
+COLUMNS = 4  # panels per row
+PANEL = (3.0, 2.3)  # inches per panel: legible at print size with 8-point labels
+BAR = "#4472c4"
+MEDIAN = "#c00000"
+RATIO_RANGE = 3.0  # log2 length ratios shown: 1/8 to 8 times as long
+
+plt.rcParams.update(
+    {"font.size": 8, "axes.titlesize": 9, "svg.fonttype": "none", "figure.dpi": DPI}
+)
 
 
 def _lengths(table: pa.Table, lang: str) -> np.ndarray:
     return pc.utf8_length(table.column("translation").combine_chunks().field(lang)).to_numpy()
 
 
-def _grid(n: int) -> tuple[plt.Figure, np.ndarray]:
-    fig, axes = plt.subplots(1, n, figsize=(4 * n, 3.4), squeeze=False, constrained_layout=True)
-    return fig, axes[0]
+def _panels(n: int) -> tuple[plt.Figure, list[plt.Axes]]:
+    """A grid of ``n`` panels, ``COLUMNS`` a row; unused cells are hidden."""
+    cols = max(1, min(n, COLUMNS))
+    rows = max(1, math.ceil(n / cols))
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(PANEL[0] * cols, PANEL[1] * rows), squeeze=False, layout="constrained"
+    )
+    flat = list(axes.flat)
+    for ax in flat[n:]:
+        ax.set_visible(False)
+    return fig, flat[:n]
+
+
+def _mark_median(ax: plt.Axes, values: np.ndarray, fmt: str) -> None:
+    """A red line at the median, its value written in the headroom above the bars, on the
+    side of the panel away from the line (so neither bars nor the frame cover it)."""
+    if not len(values):
+        return
+    median = float(np.median(values))
+    ax.axvline(median, color=MEDIAN, lw=1.2)
+    ax.set_ylim(top=ax.get_ylim()[1] * 1.25)
+    low, high = ax.get_xlim()
+    right = median < (low + high) / 2
+    ax.text(
+        0.97 if right else 0.03,
+        0.96,
+        f"median {median:{fmt}}",
+        transform=ax.transAxes,
+        ha="right" if right else "left",
+        va="top",
+        color=MEDIAN,
+        fontsize=7,
+    )
+
+
+def _save(fig: plt.Figure, folder: Path, stem: str) -> str:
+    fig.savefig(folder / f"{stem}.png", dpi=DPI)
+    fig.savefig(folder / f"{stem}.svg")
+    plt.close(fig)
+    return f"{stem}.png"
 
 
 def write_plots(tables: dict[str, pa.Table], folder: Path) -> dict[str, str]:
-    """Write the card's figures for the pair configs in ``tables``; returns {title: file name}."""
+    """Write the card's figures for the pair configs in ``tables`` (name -> rows) into
+    ``folder``: ``scores``, ``align_types`` and ``lengths``, each ``.png`` (300 dpi) and
+    ``.svg``. Returns {title: PNG file name}; the SVG has the same stem."""
     names = sorted(tables)
+    if not names:
+        return {}
     figures = {}
 
-    fig, axes = _grid(len(names))
+    fig, axes = _panels(len(names))
     for ax, name in zip(axes, names, strict=True):
         scores = tables[name].column("score").to_numpy()
-        ax.hist(scores, bins=np.linspace(0, 1, 21), color="#4472c4", edgecolor="white")
-        ax.axvline(float(np.median(scores)), color="black", ls="--", lw=1, label="median")
-        ax.set(title=f"{name} (n={len(scores)})", xlabel="score", ylabel="pairs", xlim=(0, 1))
-        ax.legend(loc="upper left", frameon=False)
-    figures["Score histogram per language pair"] = "scores.png"
-    fig.savefig(folder / "scores.png", dpi=120)
+        ax.hist(scores, bins=np.linspace(0, 1, 21), color=BAR, edgecolor="white", lw=0.5)
+        ax.set(title=f"{name} (n={len(scores):,})", xlabel="score", ylabel="pairs", xlim=(0, 1))
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+        _mark_median(ax, scores, ".2f")
+    figures["Score histogram per language pair (red: median)"] = _save(fig, folder, "scores")
 
-    fig, ax = plt.subplots(figsize=(4 + 1.2 * len(names), 3.4), constrained_layout=True)
-    types = sorted({t for n in names for t in tables[n].column("align_type").to_pylist()})
-    width = 0.8 / len(names)
-    for k, name in enumerate(names):
+    types = sorted(
+        {t for n in names for t in tables[n].column("align_type").to_pylist()},
+        key=lambda t: (sum(map(int, t.split("-"))), t),
+    ) or ["1-1"]  # no rows at all: an empty (0%) column rather than a degenerate image
+    shares = np.zeros((len(names), len(types)))
+    for row, name in enumerate(names):
         column = tables[name].column("align_type").to_pylist()
-        shares = [100 * column.count(t) / max(len(column), 1) for t in types]
-        ax.bar(np.arange(len(types)) + k * width, shares, width, label=name)
-    ax.set_xticks(np.arange(len(types)) + 0.4 - width / 2, types)
-    ax.set(title="Alignment types", xlabel="sentences per side", ylabel="% of pairs")
-    ax.legend(frameon=False)
-    figures["Alignment-type distribution"] = "align_types.png"
-    fig.savefig(folder / "align_types.png", dpi=120)
+        for col, kind in enumerate(types):
+            shares[row, col] = 100 * column.count(kind) / max(len(column), 1)
+    fig, ax = plt.subplots(
+        figsize=(1.6 + 0.55 * len(types), 0.9 + 0.28 * len(names)), layout="constrained"
+    )
+    image = ax.imshow(shares, cmap="Blues", vmin=0, vmax=100, aspect="auto")
+    for (row, col), share in np.ndenumerate(shares):
+        if share >= 0.5:
+            colour = "white" if share > 60 else "black"
+            ax.text(col, row, f"{share:.0f}", ha="center", va="center", fontsize=6, color=colour)
+    ax.set_xticks(range(len(types)), types)
+    ax.set_yticks(range(len(names)), names)
+    ax.set(title="Alignment types (% of each pair's rows)", xlabel="sentences per side")
+    fig.colorbar(image, ax=ax, label="% of pairs", shrink=0.8)
+    figures["Alignment-type distribution (% of rows per pair)"] = _save(fig, folder, "align_types")
 
-    fig, axes = _grid(len(names))
+    # Length agreement: the log ratio of character counts, one density per pair. Its centre
+    # differs by script (Chinese is far shorter than English), so no diagonal is drawn;
+    # suspect pairs are the tails, far from the pair's own median.
+    fig, axes = _panels(len(names))
     for ax, name in zip(axes, names, strict=True):
         la, lb = name.split("-")
-        table = tables[name]
-        x, y = _lengths(table, la), _lengths(table, lb)
-        points = ax.scatter(
-            x, y, c=table.column("score").to_numpy(), cmap="viridis", vmin=0, vmax=1, s=14
-        )
-        top = max(int(x.max(initial=1)), int(y.max(initial=1)))
-        ax.plot([0, top], [0, top], color="grey", lw=0.8, ls=":")
-        ax.set(title=name, xlabel=f"{la} characters", ylabel=f"{lb} characters")
-    fig.colorbar(points, ax=axes[-1], label="score")
-    figures["Sentence length (characters) per side, coloured by score"] = "lengths.png"
-    fig.savefig(folder / "lengths.png", dpi=120)
-    plt.close("all")
+        a, b = _lengths(tables[name], la), _lengths(tables[name], lb)
+        ratio = np.log2(np.maximum(b, 1) / np.maximum(a, 1))
+        # Ratios beyond 8x either way are counted in the outermost bins, not dropped.
+        shown = np.clip(ratio, -RATIO_RANGE, RATIO_RANGE)
+        ax.hist(shown, bins=np.linspace(-RATIO_RANGE, RATIO_RANGE, 49), color=BAR, ec="white")
+        ax.set(title=name, xlabel=f"log2({lb} chars / {la} chars)", ylabel="pairs")
+        ax.set_xlim(-RATIO_RANGE, RATIO_RANGE)
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+        _mark_median(ax, ratio, "+.2f")
+    figures["Length agreement: log2 character-length ratio per pair (red: median)"] = _save(
+        fig, folder, "lengths"
+    )
     return figures

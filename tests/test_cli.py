@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
@@ -290,6 +291,9 @@ def test_card_statistics_plots_and_filters(sample_build):
     for png in ["scores.png", "align_types.png", "lengths.png"]:
         assert f"]({png})" in card
         assert (sample_build / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        svg = png.replace(".png", ".svg")
+        assert f"]({svg})" in card
+        assert ET.parse(sample_build / svg).getroot().tag == "{http://www.w3.org/2000/svg}svg"
     # The sample's source/comment footers are removed as boilerplate and counted in the card.
     assert "ar-sv rows removed: boilerplate: 2" in card
     texts = {

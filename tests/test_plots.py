@@ -1,0 +1,54 @@
+"""The card's figures: vector and 300-dpi raster, a readable grid for many language pairs."""
+
+from __future__ import annotations
+
+import itertools
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pyarrow as pa
+from PIL import Image
+
+from corpus.plots import COLUMNS, DPI, PANEL, write_plots
+
+
+def pair_tables(langs: list[str], rows: int = 40) -> dict[str, pa.Table]:
+    rng = np.random.default_rng(0)
+    tables = {}
+    for la, lb in itertools.combinations(langs, 2):
+        a = ["a" * int(n) for n in rng.integers(10, 200, rows)]
+        b = ["b" * max(1, len(x) // 3) for x in a]  # a script three times denser
+        translation = pa.StructArray.from_arrays([pa.array(a), pa.array(b)], names=[la, lb])
+        tables[f"{la}-{lb}"] = pa.table(
+            {
+                "translation": translation,
+                "score": pa.array(rng.uniform(0, 1, rows), pa.float32()),
+                "align_type": pa.array(rng.choice(["1-1", "1-2", "2-1"], rows)),
+            }
+        )
+    return tables
+
+
+def test_seven_languages_give_a_grid_not_a_strip(tmp_path):
+    tables = pair_tables(["ar", "de", "en", "fa", "hi", "sv", "zh"])  # 21 pairs
+    figures = write_plots(tables, tmp_path)
+    assert sorted(figures.values()) == ["align_types.png", "lengths.png", "scores.png"]
+    for stem in ("scores", "lengths"):
+        with Image.open(tmp_path / f"{stem}.png") as image:
+            size, dpi = image.size, image.info["dpi"]
+        rows = -(-21 // COLUMNS)
+        assert size == (round(PANEL[0] * COLUMNS * DPI), round(PANEL[1] * rows * DPI))
+        assert round(dpi[0]) == DPI
+        root = ET.parse(tmp_path / f"{stem}.svg").getroot()
+        assert root.tag == "{http://www.w3.org/2000/svg}svg"
+        svg = (tmp_path / f"{stem}.svg").read_text()
+        assert svg.count("median ") == 21  # every panel names its median, as text
+    heatmap = (tmp_path / "align_types.svg").read_text()
+    assert all(name in heatmap for name in tables)  # one row per pair, labelled
+
+
+def test_a_pair_without_rows_still_plots(tmp_path):
+    tables = pair_tables(["en", "sv"])
+    tables["en-sv"] = tables["en-sv"].slice(0, 0)
+    assert len(write_plots(tables, tmp_path)) == 3
+    assert write_plots({}, tmp_path / "none") == {}
