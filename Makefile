@@ -7,7 +7,7 @@ BENCHMARKS ?= ../shared/benchmarks
 BENCH_WORK ?= /tmp/corpus-bench
 CHAPTERS ?= 0
 
-.PHONY: install corpus test lint bench bench-align clean
+.PHONY: install corpus test lint bench bench-align bench-inputs clean
 
 install: $(VENV)/.installed
 
@@ -37,6 +37,11 @@ bench: install
 BIBLE_CHAPTERS ?= 40
 bench-align: install
 	$(PY) scripts/bench_align.py --benchmarks $(BENCHMARKS) --bible-chapters $(BIBLE_CHAPTERS)
+
+# HTML extraction inside a whole build: 1,000 NTREX news pages (PAGES=N for fewer).
+PAGES ?= 1000
+bench-inputs: install
+	$(PY) scripts/bench_inputs.py $(BENCHMARKS) --pages $(PAGES) --work $(BENCH_WORK)-inputs
 
 clean:
 	rm -rf output $(VENV)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import trafilatura
 from fastwarc.warc import ArchiveIterator, WarcRecordType
+from trafilatura.utils import decode_file
 
 # How many leading bytes are enough to tell the formats apart.
 SNIFF_BYTES = 512
@@ -96,6 +98,44 @@ def language_code(tag: str) -> str | None:
     return language.language if language.is_valid() and language.language else None
 
 
+# Format characters that carry spelling or direction: zero-width non-joiner and joiner (Persian,
+# Indic conjuncts, emoji sequences) and the direction marks LRM, RLM, ALM. trafilatura drops
+# every non-printable character (str.isprintable is False for category Cf), which would
+# change how those words are written, so they cross its extraction as placeholder letters:
+# U+A66E (CYRILLIC LETTER MULTIOCULAR O, found only in one manuscript) around a digit.
+_FORMAT_CHARS = {"\u200c": "8204", "\u200d": "8205", "\u200e": "8206", "\u200f": "8207"}
+_FORMAT_CHARS["\u061c"] = "1564"
+_PLACEHOLDERS = {f"\ua66e{n}\ua66e": char for n, char in enumerate(_FORMAT_CHARS)}
+_ENTITIES = re.compile(
+    "|".join(rf"&#(?:{code}|x{int(code):x});" for code in _FORMAT_CHARS.values())
+    + "|&(?:zwnj|zwj|lrm|rlm);",
+    re.IGNORECASE,
+)
+_NAMED = {"zwnj": "\u200c", "zwj": "\u200d", "lrm": "\u200e", "rlm": "\u200f"}
+
+
+def _protect(html: str) -> str:
+    """The page with its spelling-relevant format characters (raw or as entities) replaced by
+    printable placeholders that trafilatura keeps."""
+
+    def entity(match: re.Match) -> str:
+        body = match.group(0)[1:-1].lower()
+        if body in _NAMED:
+            return _NAMED[body]
+        return chr(int(body[2:], 16) if body.startswith("#x") else int(body[1:]))
+
+    html = _ENTITIES.sub(entity, html)
+    for placeholder, char in _PLACEHOLDERS.items():
+        html = html.replace(char, placeholder)
+    return html
+
+
+def _restore(text: str) -> str:
+    for placeholder, char in _PLACEHOLDERS.items():
+        text = text.replace(placeholder, char)
+    return text
+
+
 def html_record(key: str, data: bytes, url: str | None = None, date: str | None = None) -> Record:
     """The article of one HTML page: main text, title, date, canonical URL, hreflang links.
 
@@ -105,7 +145,10 @@ def html_record(key: str, data: bytes, url: str | None = None, date: str | None 
     """
     try:
         page = trafilatura.bare_extraction(
-            data, with_metadata=True, include_comments=False, include_tables=True
+            _protect(decode_file(data)),
+            with_metadata=True,
+            include_comments=False,
+            include_tables=True,
         )
     except Exception as exc:  # lxml or trafilatura rejecting a broken page
         return Record(key, None, data, url=url, date=date, problem=f"unparsable HTML ({exc})")
@@ -114,10 +157,10 @@ def html_record(key: str, data: bytes, url: str | None = None, date: str | None 
         return Record(key, None, data, url=url, date=date, problem="no article text in HTML")
     return Record(
         key,
-        page.text,
+        _restore(page.text),
         data,
         url=canonical or url or page.url,
-        title=page.title,
+        title=_restore(page.title) if page.title else None,
         date=page.date or date,
         hreflang=hreflang,
     )

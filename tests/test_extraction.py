@@ -316,3 +316,18 @@ def test_html_case_builds_clean_pairs_with_the_text_files(tmp_path):
         french = " ".join(row["translation"]["fr"] for row in rows)
         for clutter in ("<", "&", "cookies", "gtag", "Accueil", "Par Marie", "droits"):
             assert clutter not in french
+
+
+def test_zero_width_joiners_and_direction_marks_survive_extraction():
+    # trafilatura drops every non-printable character; ZWNJ is part of Persian spelling.
+    paragraphs = [
+        "این یک متن فارسی است که می\u200cخواهد نیم\u200cفاصله را نگه دارد و &zwnj;باید درست باشد.",
+        "پاراگراف دوم هم به اندازه&#8204;ی کافی بلند است تا استخراج کننده آن را نگه دارد.",
+        "עברית \u200f(Member of the Welsh Parliament) וטקסט נוסף שמספיק לחילוץ.",
+    ]
+    page = news_page("fa", "می\u200cخواهم", paragraphs, "https://x.example/fa", {})
+    text = html_record("", page.encode()).text
+    assert "می\u200cخواهم" in text
+    assert "می\u200cخواهد نیم\u200cفاصله" in text and "\u200cباید" in text
+    assert "اندازه\u200cی" in text and "\u200f(Member" in text
+    assert "\ua66e" not in text  # no placeholder left behind
