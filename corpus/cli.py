@@ -21,6 +21,7 @@ from corpus.exporting import FORMATS, export
 from corpus.extraction import DEFAULT_FIELDS
 from corpus.filtering import FilterOptions
 from corpus.pipeline import BuildOptions, BuildSummary, align_files, build
+from corpus.reading import cached_dataset
 from corpus.showing import show_table
 from corpus.writing import alignment_text, write_alignment
 
@@ -96,7 +97,13 @@ def warn(summary: BuildSummary) -> None:
 
 @app.command("build")
 def build_command(
-    input_dir: Annotated[Path, typer.Argument(help="Folder of articles (searched recursively).")],
+    input_dir: Annotated[
+        Path,
+        typer.Argument(
+            help="Folder of articles (searched recursively), or the name of a Hugging Face "
+            "dataset in the local cache (owner/name)."
+        ),
+    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path(
         "output/corpus"
     ),
@@ -148,8 +155,14 @@ def build_command(
     """
     if not 0 < length_ratio[0] <= length_ratio[1]:
         raise fail(f"--length-ratio {length_ratio[0]} {length_ratio[1]}: need 0 < MIN <= MAX", 2)
+    data_files_only = None
     if not input_dir.exists():
-        raise fail(f"{input_dir}: no such folder", 2)
+        snapshot = cached_dataset(str(input_dir))
+        if snapshot is None:
+            raise fail(
+                f"{input_dir}: no such folder (nor a dataset in the local Hugging Face cache)", 2
+            )
+        input_dir, data_files_only = snapshot, True
     if not input_dir.is_dir():
         raise fail(f"{input_dir}: not a folder", 2)
     options = BuildOptions(
@@ -167,6 +180,7 @@ def build_command(
         cache=cache,
         cache_dir=cache_dir,
         command=shlex.join(["corpus", *sys.argv[1:]]),
+        data_files_only=data_files_only,
         fields=replace(
             DEFAULT_FIELDS,
             **{

@@ -14,7 +14,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -29,6 +29,8 @@ from trafilatura.utils import decode_file
 
 # How many leading bytes are enough to tell the formats apart.
 SNIFF_BYTES = 512
+# Formats holding one document per row: what a dataset's data files are.
+DUMP_FORMATS = ("jsonl", "parquet", "arrow")
 
 
 @dataclass(frozen=True)
@@ -67,13 +69,15 @@ class Record:
 def detect_format(name: str, head: bytes) -> str:
     """The input format of a file from its name and first bytes.
 
-    Returns one of "text", "html", "warc", "jsonl", "parquet". Content wins over the name
+    Returns one of "text", "html", "warc", "jsonl", "parquet", "arrow". Content wins over the name
     where it is unambiguous (an HTML page saved as ``.txt`` is still HTML).
     """
     lower = name.lower()
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith(b"PAR1") or lower.endswith(".parquet"):
         return "parquet"
+    if head.startswith(b"ARROW1") or lower.endswith(".arrow"):
+        return "arrow"
     if stripped.startswith(b"warc/") or lower.endswith((".warc", ".warc.gz")):
         return "warc"
     if lower.endswith((".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")):
@@ -235,13 +239,36 @@ def _jsonl_lines(lines: BinaryIO, fields: FieldNames) -> Iterator[Record]:
         yield _row_record(row, f"line{number}", line, fields)
 
 
+def _wanted_columns(schema: pa.Schema, fields: FieldNames) -> list[str]:
+    return sorted({name for group in vars(fields).values() for name in group} & set(schema.names))
+
+
 def parquet_records(path: Path, fields: FieldNames) -> Iterator[Record]:
     """One record per row of a Parquet dump (read batch by batch), keyed by id or row number."""
     parquet = pq.ParquetFile(path)
-    names = set(parquet.schema_arrow.names)
-    wanted = {name for group in vars(fields).values() for name in group if name in names}
+    columns = _wanted_columns(parquet.schema_arrow, fields)
+    yield from _batch_records(parquet.iter_batches(columns=columns), fields)
+
+
+def arrow_records(path: Path, fields: FieldNames) -> Iterator[Record]:
+    """One record per row of an Arrow IPC file, as ``datasets.Dataset.save_to_disk`` and the
+    ``datasets`` cache write them (the stream format; the random-access file format too)."""
+    with pa.memory_map(str(path)) as source:
+        try:
+            reader = pa.ipc.open_stream(source)
+            schema, batches = reader.schema, iter(reader)
+        except pa.ArrowInvalid:
+            source.seek(0)
+            file = pa.ipc.open_file(source)
+            schema = file.schema
+            batches = (file.get_batch(k) for k in range(file.num_record_batches))
+        columns = _wanted_columns(schema, fields)
+        yield from _batch_records((batch.select(columns) for batch in batches), fields)
+
+
+def _batch_records(batches: Iterable[pa.RecordBatch], fields: FieldNames) -> Iterator[Record]:
     number = 0
-    for batch in parquet.iter_batches(columns=sorted(wanted)):
+    for batch in batches:
         for row in batch.to_pylist():
             number += 1
             raw = json.dumps(row, ensure_ascii=False, default=str, sort_keys=True).encode()
@@ -270,7 +297,7 @@ def _row_record(row: dict, fallback_key: str, raw: bytes, fields: FieldNames) ->
 
 
 def container_records(path: Path, fmt: str, fields: FieldNames) -> Iterator[Record]:
-    """The records of one WARC, JSONL or Parquet file (``fmt`` from ``detect_format``).
+    """The records of one WARC, JSONL, Parquet or Arrow file (``fmt`` from ``detect_format``).
 
     Raises ValueError (with a short reason) when the file as a whole cannot be read; the
     records read before the fault have been yielded by then.
@@ -290,5 +317,10 @@ def container_records(path: Path, fmt: str, fields: FieldNames) -> Iterator[Reco
             yield from parquet_records(path, fields)
         except (pa.ArrowException, OSError) as exc:
             raise ValueError(f"unreadable Parquet ({exc})") from None
+    elif fmt == "arrow":
+        try:
+            yield from arrow_records(path, fields)
+        except (pa.ArrowException, OSError) as exc:
+            raise ValueError(f"unreadable Arrow ({exc})") from None
     else:
         raise ValueError(f"{fmt}: not a container format")

@@ -59,6 +59,7 @@ class BuildOptions:
     cache: bool = True  # reuse embeddings of sentences seen in earlier builds
     cache_dir: Path | None = None  # None: default_cache_dir(out)
     fields: FieldNames = DEFAULT_FIELDS  # field names of JSON-lines and Parquet dumps
+    data_files_only: bool | None = None  # read dumps only (a dataset); None: detect
 
 
 @dataclass
@@ -214,7 +215,12 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
     timings: dict[str, float] = {}
     cpu: dict[str, float] = {}
     with _timed(timings, "read", cpu):
-        read = read_inputs(input_dir, progress=options.progress, fields=options.fields)
+        read = read_inputs(
+            input_dir,
+            progress=options.progress,
+            fields=options.fields,
+            data_files_only=options.data_files_only,
+        )
     if not read.documents:
         raise CorpusError(f"{input_dir}: no readable text files")
 

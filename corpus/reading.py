@@ -22,11 +22,14 @@ from pathlib import Path
 
 from charset_normalizer.cd import coherence_ratio
 from charset_normalizer.md import mess_ratio
+from huggingface_hub import snapshot_download
+from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 from tqdm import tqdm
 
 from corpus.errors import InputError
 from corpus.extraction import (
     DEFAULT_FIELDS,
+    DUMP_FORMATS,
     SNIFF_BYTES,
     FieldNames,
     Record,
@@ -79,6 +82,7 @@ _MAGIC = (
     (b"SQLite format 3\x00", "SQLite database"),
 )
 
+_DATASET_NAME = re.compile(r"[\w.-]+/[\w.-]+")
 _NEWLINES = re.compile(r"\r\n?")
 # C0/C1 controls other than tab, newline, form feed and carriage return never occur in prose.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
@@ -220,18 +224,54 @@ def read_document(path: Path, root: Path) -> Document:
     return documents[0]
 
 
+def is_dataset_folder(root: Path) -> bool:
+    """Whether ``root`` holds a dataset saved by ``datasets.Dataset.save_to_disk``."""
+    return (root / "state.json").is_file() and (root / "dataset_info.json").is_file()
+
+
+def cached_dataset(name: str) -> Path | None:
+    """The local snapshot of the Hugging Face dataset ``name`` ("owner/name"), looked up in
+    the hub cache only (``HF_HUB_CACHE`` or its default; never the network). None if absent."""
+    if not _DATASET_NAME.fullmatch(name):
+        return None
+    try:
+        folder = snapshot_download(
+            name,
+            repo_type="dataset",
+            local_files_only=True,
+            cache_dir=os.environ.get("HF_HUB_CACHE"),
+        )
+    except (HfHubHTTPError, LocalEntryNotFoundError, ValueError, OSError):
+        return None
+    return Path(folder)
+
+
 def read_inputs(
-    root: Path, *, progress: bool = False, fields: FieldNames = DEFAULT_FIELDS
+    root: Path,
+    *,
+    progress: bool = False,
+    fields: FieldNames = DEFAULT_FIELDS,
+    data_files_only: bool | None = None,
 ) -> ReadResult:
     """Read every non-hidden file under root; unusable files are skipped with a reason.
 
-    ``fields`` names the fields of JSON-lines and Parquet dumps (see ``extraction``).
+    ``fields`` names the fields of JSON-lines, Parquet and Arrow dumps (see ``extraction``).
+    ``data_files_only`` reads only dumps (a dataset's card and metadata files are listed as
+    skipped, not read as articles); None turns it on for a ``save_to_disk`` folder.
     """
     if not root.exists():
         raise InputError(str(root), "input folder does not exist")
     if not root.is_dir():
         raise InputError(str(root), "input path is not a folder")
     files, skipped = _walk(root)
+    if data_files_only or (data_files_only is None and is_dataset_folder(root)):
+        is_data = {path: detect_format(path.name, b"") in DUMP_FORMATS for path in files}
+        skipped += [
+            Skipped(path.relative_to(root).as_posix(), "dataset card or metadata, not data")
+            for path, data in is_data.items()
+            if not data
+        ]
+        files = [path for path, data in is_data.items() if data]
     documents: list[Document] = []
     warnings: list[str] = []
     first_with_text: dict[bytes, str] = {}

@@ -331,3 +331,38 @@ def test_zero_width_joiners_and_direction_marks_survive_extraction():
     assert "می\u200cخواهد نیم\u200cفاصله" in text and "\u200cباید" in text
     assert "اندازه\u200cی" in text and "\u200f(Member" in text
     assert "\ua66e" not in text  # no placeholder left behind
+
+
+def test_a_save_to_disk_dataset_is_read_row_by_row_without_its_metadata(tmp_path):
+    import datasets
+
+    rows = [
+        {"id": "n1", "text": "The council approved the budget.", "lang": "en"},
+        {"id": "n2", "text": "Rådet godkände budgeten.", "lang": "sv"},
+    ]
+    datasets.Dataset.from_list(rows).save_to_disk(str(tmp_path / "ds"), num_shards=2)
+    result = read_inputs(tmp_path / "ds")
+    assert [(d.path, d.text, d.declared_lang) for d in result.documents] == [
+        ("data-00000-of-00002.arrow#n1", "The council approved the budget.", "en"),
+        ("data-00001-of-00002.arrow#n2", "Rådet godkände budgeten.", "sv"),
+    ]
+    assert {s.path for s in result.skipped} == {"dataset_info.json", "state.json"}
+
+
+def test_a_dataset_name_resolves_to_its_local_hub_snapshot_only(tmp_path, monkeypatch):
+    from corpus.reading import cached_dataset
+
+    repo = tmp_path / "hub" / "datasets--lab--news"
+    snapshot = repo / "snapshots" / "0123abcd"
+    (snapshot / "data").mkdir(parents=True)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("0123abcd")
+    (snapshot / "README.md").write_text("# A dataset card, not an article\n")
+    (snapshot / "data" / "train.jsonl").write_text('{"id": "x", "text": "Words.", "lang": "en"}\n')
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    assert cached_dataset("lab/news") == snapshot
+    assert cached_dataset("lab/absent") is None  # never asks the network
+    assert cached_dataset("not a name") is None
+    result = read_inputs(snapshot, data_files_only=True)
+    assert [d.path for d in result.documents] == ["data/train.jsonl#x"]
+    assert [s.path for s in result.skipped] == ["README.md"]
