@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +23,7 @@ from corpus.extraction import DEFAULT_FIELDS
 from corpus.filtering import FilterOptions
 from corpus.pipeline import BuildOptions, BuildSummary, align_files, build
 from corpus.reading import cached_dataset
-from corpus.showing import show_table
+from corpus.showing import show_text
 from corpus.writing import alignment_text, write_alignment
 
 app = typer.Typer(
@@ -209,10 +210,15 @@ def show_command(
     article: Annotated[str | None, typer.Option(help="Only this article_id.")] = None,
     min_score: Annotated[float, typer.Option(help="Only rows with at least this score.")] = 0.0,
     limit: Annotated[int, typer.Option(min=1, help="Rows to show.")] = 50,
+    width: Annotated[
+        int | None,
+        typer.Option(min=40, help="Columns to lay the table out in (default: the terminal's)."),
+    ] = None,
 ) -> None:
     """Print aligned sentences side by side with their scores."""
     with reported_errors():
-        Console().print(show_table(out, pair, article, min_score, limit))
+        columns = width or shutil.get_terminal_size((120, 24)).columns
+        typer.echo(show_text(out, pair, article, min_score, limit, columns))
 
 
 @app.command("export")
