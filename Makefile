@@ -7,7 +7,7 @@ BENCHMARKS ?= ../shared/benchmarks
 BENCH_WORK ?= /tmp/corpus-bench
 CHAPTERS ?= 0
 
-.PHONY: install corpus test lint bench bench-align bench-inputs clean
+.PHONY: install corpus test lint bench bench-align bench-inputs bench-candidates clean
 
 install: $(VENV)/.installed
 
@@ -42,6 +42,10 @@ bench-align: install
 PAGES ?= 1000
 bench-inputs: install
 	$(PY) scripts/bench_inputs.py $(BENCHMARKS) --pages $(PAGES) --work $(BENCH_WORK)-inputs
+
+# FAISS candidate search over 10k, 100k and 1M synthetic document vectors.
+bench-candidates: install
+	$(PY) scripts/bench_candidates.py
 
 clean:
 	rm -rf output $(VENV)
