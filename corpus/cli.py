@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from corpus.errors import CorpusError
+from corpus.errors import CorpusError, UsageError
 from corpus.exporting import FORMATS, export
 from corpus.filtering import FilterOptions
 from corpus.pipeline import BuildOptions, BuildSummary, align_files, build
@@ -55,6 +55,8 @@ def reported_errors() -> Iterator[None]:
     """Turn errors into one line and an exit code; outputs are only ever written whole."""
     try:
         yield
+    except UsageError as exc:
+        raise fail(str(exc), 2) from None
     except CorpusError as exc:
         raise fail(str(exc)) from None
     except KeyboardInterrupt:
@@ -115,7 +117,11 @@ def build_command(
         bool, typer.Option(help="Keep pairs whose sides are identical or in one language.")
     ] = False,
     force: Annotated[
-        bool, typer.Option(help="Replace --out even if this tool did not write it.")
+        bool,
+        typer.Option(
+            help="Also replace an --out of build files whose .corpus-build marker is missing "
+            "(never a folder holding other files)."
+        ),
     ] = False,
     cache_dir: Annotated[
         Path | None,

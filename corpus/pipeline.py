@@ -36,6 +36,7 @@ from corpus.writing import (
     SENTENCES_SCHEMA,
     atomic_output,
     bead_table,
+    check_output,
     output_lock,
     pause_point,
     write_config,
@@ -197,9 +198,12 @@ def _multiway_table(
 def build(input_dir: Path, out: Path, options: BuildOptions = BuildOptions()) -> BuildSummary:
     """Build an aligned corpus from the files under ``input_dir`` into ``out``.
 
-    The output lock is taken first, so a second build into ``out`` is refused at once
-    rather than after its embedding work.
+    Every problem with ``out`` is found before any work: one it may not replace (it is,
+    contains or lies inside the input folder, or holds files no build wrote) raises
+    UsageError; the output lock is taken next, so a second build into ``out`` or an
+    unwritable ``out`` is refused at once rather than after its embedding work.
     """
+    check_output(input_dir, out, force=options.force)
     with output_lock(out) as lock_warnings:
         summary = _build(input_dir, out, options)
     summary.warnings[:0] = lock_warnings

@@ -378,3 +378,46 @@ def test_align_missing_file_is_one_line(pair_files):
     result = runner.invoke(app, ["align", str(pair_files[0]), "/no/such.fr", "--presegmented"])
     assert result.exit_code == 2
     assert result.output.strip() == "error: /no/such.fr: no such file"
+
+
+@pytest.mark.parametrize(
+    ("case", "code", "message"),
+    [
+        ("input itself", 2, "is the input folder"),
+        ("parent of input", 2, "contains the input folder"),
+        ("inside input", 2, "is inside the input folder"),
+        ("regular file", 2, "exists and is not a folder"),
+        ("foreign folder", 2, "holds thesis.tex, which corpus build did not write"),
+        ("name too long", 1, "cannot write output (File name too long)"),
+        ("under a file", 1, "cannot write output"),
+    ],
+)
+def test_output_problems_are_refused_before_any_work(tmp_path, monkeypatch, case, code, message):
+    project = tmp_path / "project"
+    src = small_pair(project / "articles")
+    (project / "thesis.tex").write_text("years of work")
+    (tmp_path / "notes").write_text("a file")
+    out = {
+        "input itself": src,
+        "parent of input": project,
+        "inside input": src / "corpus",
+        "regular file": tmp_path / "notes",
+        "foreign folder": project,
+        "name too long": tmp_path / ("x" * 248),  # the lock name fits, the staging one not
+        "under a file": tmp_path / "notes" / "out",
+    }[case]
+    if case == "foreign folder":
+        src = small_pair(tmp_path / "elsewhere")
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the build started reading before refusing its --out")
+
+    monkeypatch.setattr("corpus.pipeline.read_inputs", no_work)
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    result = runner.invoke(app, ["build", str(src), "--out", str(out), "--force", "--quiet"])
+    assert result.exit_code == code, result.output
+    assert message in result.output
+    assert result.output.startswith("error: ") and len(result.output.strip().splitlines()) == 1
+    assert "--force" not in result.output.replace(str(out), "")  # it would not help
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
+    assert not [p for p in tmp_path.rglob(".*") if p.name != ".corpus-build"]  # no lock left

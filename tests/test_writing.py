@@ -8,12 +8,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from corpus.errors import CorpusError
+from corpus.errors import CorpusError, UsageError
 from corpus.writing import (
     MARKER,
     atomic_output,
     bead_schema,
     bead_table,
+    check_output,
+    check_replaceable,
     output_lock,
     write_config,
     write_table,
@@ -67,12 +69,72 @@ def test_refuses_to_replace_a_folder_it_did_not_write(tmp_path):
     out = tmp_path / "precious"
     out.mkdir()
     (out / "thesis.tex").write_text("do not delete")
-    with pytest.raises(CorpusError, match="--force"), atomic_output(out):
+    for force in (False, True):  # --force never deletes what a build did not write
+        with pytest.raises(UsageError) as refused, atomic_output(out, force=force):
+            pass
+        assert "holds thesis.tex, which corpus build did not write" in str(refused.value)
+        assert "--force" not in str(refused.value)  # it would not help
+    assert (out / "thesis.tex").read_text() == "do not delete"
+
+
+def test_a_file_added_to_a_build_is_never_deleted(tmp_path):
+    out = tmp_path / "out"
+    with atomic_output(out) as staging:
+        (staging / "data" / "en-sv").mkdir(parents=True)
+        (staging / "data" / "en-sv" / "train.parquet").write_text("rows")
+    (out / "data" / "notes.md").write_text("my notes")
+    for force in (False, True):
+        with (
+            pytest.raises(UsageError, match=r"holds data/notes\.md,"),
+            atomic_output(out, force=force),
+        ):
+            pass
+    assert (out / "data" / "notes.md").read_text() == "my notes"
+    (out / "data" / "notes.md").unlink()
+    (out / "link").symlink_to(tmp_path)  # a symlink is the user's too, even to a folder
+    with pytest.raises(UsageError, match="holds link,"), atomic_output(out):
         pass
-    assert (out / "thesis.tex").exists()
+
+
+def test_force_replaces_build_files_that_lost_their_marker(tmp_path):
+    out = tmp_path / "copied"
+    (out / "data" / "ar-sv").mkdir(parents=True)
+    (out / "README.md").write_text("card")
+    (out / "data" / "ar-sv" / "train-00000-of-00001.parquet").write_text("rows")
+    with pytest.raises(UsageError, match="pass --force"), atomic_output(out):
+        pass
     with atomic_output(out, force=True) as staging:
+        (staging / "a.txt").write_text("new")
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "a.txt"]
+    assert (out / MARKER).read_text().splitlines()[1:] == ["a.txt"]  # the files it wrote
+
+
+def test_empty_folder_is_replaced_and_a_file_is_refused(tmp_path):
+    out = tmp_path / "empty"
+    out.mkdir()
+    with atomic_output(out) as staging:
         (staging / "a.txt").write_text("x")
-    assert not (out / "thesis.tex").exists()
+    assert (out / "a.txt").exists()
+    (tmp_path / "file").write_text("keep")
+    with pytest.raises(UsageError, match="exists and is not a folder"):
+        check_replaceable(tmp_path / "file", force=True)
+    assert (tmp_path / "file").read_text() == "keep"
+
+
+@pytest.mark.parametrize("where", ["same", "parent", "inside", "symlink"])
+def test_output_equal_to_containing_or_inside_the_input_is_refused(tmp_path, where):
+    src = tmp_path / "project" / "articles"
+    src.mkdir(parents=True)
+    (tmp_path / "alias").symlink_to(src)
+    out = {
+        "same": src,
+        "parent": tmp_path / "project",
+        "inside": src / "corpus",
+        "symlink": tmp_path / "alias",
+    }[where]
+    for force in (False, True):
+        with pytest.raises(UsageError, match=r"--out .*(is the input|contains the input|inside)"):
+            check_output(src, out, force=force)
 
 
 def test_second_build_is_refused_while_the_first_holds_the_lock(tmp_path):
