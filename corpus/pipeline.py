@@ -322,11 +322,12 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
     with _timed(timings, "write", cpu), atomic_output(out, force=options.force) as staging:
         write_table(_sentences_table(files), staging / "sentences.parquet")
         write_table(_articles_table(files), staging / "articles.parquet")
-        for name, table in tables.items():
-            write_config(table, staging / "data" / name)
-        counts = {name: table.num_rows for name, table in tables.items()}
         multi = pa.concat_tables(multi_tables)
-        write_config(multi, staging / "data" / "multiway")
+        data_files = {
+            name: [f"data/{name}/{file}" for file in write_config(table, staging / "data" / name)]
+            for name, table in [*tables.items(), ("multiway", multi)]
+        }
+        counts = {name: table.num_rows for name, table in tables.items()}
         summary = BuildSummary(
             out=out,
             n_files=len(files),
@@ -351,6 +352,7 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
                 tables=tables,
                 figures=write_plots(tables, staging),
                 sentences_per_lang=_sentences_per_lang(files),
+                data_files=data_files,
             ),
             encoding="utf-8",
         )

@@ -31,9 +31,10 @@ def write_plots(tables: dict[str, pa.Table], folder: Path) -> dict[str, str]:
     for ax, name in zip(axes, names, strict=True):
         scores = tables[name].column("score").to_numpy()
         ax.hist(scores, bins=np.linspace(0, 1, 21), color="#4472c4", edgecolor="white")
-        ax.axvline(float(np.median(scores)), color="black", ls="--", lw=1, label="median")
         ax.set(title=f"{name} (n={len(scores)})", xlabel="score", ylabel="pairs", xlim=(0, 1))
-        ax.legend(loc="upper left", frameon=False)
+        if len(scores):  # a pair whose rows were all filtered out has no median
+            ax.axvline(float(np.median(scores)), color="black", ls="--", lw=1, label="median")
+            ax.legend(loc="upper left", frameon=False)
     figures["Score histogram per language pair"] = "scores.png"
     fig.savefig(folder / "scores.png", dpi=120)
 

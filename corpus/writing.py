@@ -3,8 +3,12 @@
 Layout (the output contract)::
 
     OUT/README.md                                  dataset card with a YAML ``configs:`` block
-    OUT/data/<a>-<b>/train-0000i-of-0000n.parquet  one config per language pair (codes sorted)
-    OUT/data/multiway/train-00000-of-00001.parquet
+    OUT/data/<a>-<b>/train-0000i-of-0000n-<hash>.parquet  one config per language pair (sorted)
+    OUT/data/multiway/train-00000-of-00001-<hash>.parquet
+
+``<hash>`` is the start of the shard's sha256, so a rebuild that changes the rows changes the
+file names; the card lists them by name (Hugging Face ``datasets`` caches a local dataset by
+its configs' file patterns, so under fixed names it would serve the previous build's rows).
     OUT/articles.parquet                           one row per input file
     OUT/sentences.parquet                          one row per sentence
 
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import hashlib
 import os
 import re
 import shutil
@@ -119,12 +124,22 @@ def write_table(table: pa.Table, path: Path) -> None:
 
 
 def write_config(table: pa.Table, folder: Path) -> list[str]:
-    """Write one config as train shards of at most ROWS_PER_SHARD rows; returns file names."""
+    """Write one config as train shards of at most ROWS_PER_SHARD rows; returns file names,
+    ``train-<k>-of-<n>-<first 16 hex digits of the shard's sha256>.parquet``.
+
+    A table without rows still gets one (empty) shard, so pandas, pyarrow and DuckDB read the
+    config with its schema.
+    """
     n_shards = max(1, -(-table.num_rows // ROWS_PER_SHARD))
     names = []
+    folder.mkdir(parents=True, exist_ok=True)
     for k in range(n_shards):
-        name = f"train-{k:05d}-of-{n_shards:05d}.parquet"
-        write_table(table.slice(k * ROWS_PER_SHARD, ROWS_PER_SHARD), folder / name)
+        temp = folder / f".shard-{k}.tmp"
+        write_table(table.slice(k * ROWS_PER_SHARD, ROWS_PER_SHARD), temp)
+        with temp.open("rb") as handle:
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()[:16]
+        name = f"train-{k:05d}-of-{n_shards:05d}-{digest}.parquet"
+        temp.rename(folder / name)
         names.append(name)
     return names
 

@@ -24,7 +24,8 @@ PAIRS = ["ar-hi", "ar-sv", "hi-sv"]
 
 
 def config(out, name):
-    return pq.read_table(out / "data" / name / "train-00000-of-00001.parquet")
+    (shard,) = (out / "data" / name).glob("train-00000-of-00001-*.parquet")
+    return pq.read_table(shard)
 
 
 def test_layout_and_configs(sample_build):
@@ -159,7 +160,7 @@ def test_sigkill_at_any_stage_keeps_the_previous_build(tmp_path):
     src, out = small_pair(tmp_path / "in"), tmp_path / "out"
     assert start_build(src, out).wait() == 0
     previous = parquet_data(out)
-    assert previous["data/ar-sv/train-00000-of-00001.parquet"]
+    assert next(rows for name, rows in previous.items() if name.startswith("data/ar-sv/"))
     # Before embedding, before the swap with everything written, and just after the swap.
     for point in ("read", "embed", "written", "swapped"):
         proc = start_build(src, out, pause=point)
@@ -421,3 +422,54 @@ def test_output_problems_are_refused_before_any_work(tmp_path, monkeypatch, case
     assert "--force" not in result.output.replace(str(out), "")  # it would not help
     assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
     assert not [p for p in tmp_path.rglob(".*") if p.name != ".corpus-build"]  # no lock left
+
+
+CASES = Path(__file__).parent / "cases"
+
+
+def markdown_tables(card: str) -> list[list[str]]:
+    """The Markdown tables of a card, as lists of rows."""
+    tables, current = [], []
+    for line in [*card.splitlines(), ""]:
+        if line.startswith("|"):
+            current.append(line)
+        elif current:
+            tables.append(current)
+            current = []
+    return tables
+
+
+def test_datasets_sees_every_rebuild_and_empty_pairs(tmp_path):
+    datasets = pytest.importorskip("datasets")
+    src, out = tmp_path / "in", tmp_path / "out"
+    shutil.copytree(CASES / "empty-pair", src)
+
+    def rebuild(*options):
+        result = runner.invoke(app, ["build", str(src), "--out", str(out), "-q", *options])
+        assert result.exit_code == 0, result.output
+        card = (out / "README.md").read_text()
+        assert not re.search(r"\bnan\b", card, re.IGNORECASE)
+        for table in markdown_tables(card):  # every row has the header's number of cells
+            assert len({row.count("|") for row in table}) == 1, table
+        return card
+
+    def rows():
+        ds = datasets.load_dataset(str(out), "en-sv", split="train")
+        return sorted(r["translation"]["en"] for r in ds)
+
+    rebuild()
+    assert rows() == sorted((src / "a_en.txt").read_text().splitlines())
+    # The same folder rebuilt with other content: `datasets`, in the same process, sees it.
+    for name in ("a_en.txt", "b_sv.txt"):
+        lines = (src / name).read_text().splitlines()
+        (src / name).write_text("\n".join(lines[:2]) + "\n")
+    rebuild()
+    assert rows() == sorted((src / "a_en.txt").read_text().splitlines())
+    # Every row filtered out: the pair is not declared to `datasets`, and reads as 0 rows.
+    card = rebuild("--min-score", "0.99")
+    assert "| en-sv | 0 (not declared" in card and "| en-sv | 0 | - | - | - |" in card
+    with pytest.raises(ValueError, match="BuilderConfig 'en-sv' not found"):
+        rows()
+    assert pq.read_table(out / "data" / "en-sv").num_rows == 0
+    rebuild()
+    assert len(rows()) == 2

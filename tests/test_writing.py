@@ -1,5 +1,6 @@
 import errno
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -35,7 +36,17 @@ def test_write_config_shards_and_compresses(tmp_path, monkeypatch):
     monkeypatch.setattr("corpus.writing.ROWS_PER_SHARD", 2)
     table = pa.table({"x": [1, 2, 3, 4, 5]})
     names = write_config(table, tmp_path / "cfg")
-    assert names == [f"train-0000{k}-of-00003.parquet" for k in range(3)]
+    assert [
+        re.fullmatch(r"train-0000(\d)-of-00003-[0-9a-f]{16}\.parquet", n)[1] for n in names
+    ] == [
+        "0",
+        "1",
+        "2",
+    ]
+    assert sorted(p.name for p in (tmp_path / "cfg").iterdir()) == names  # no temporary left
+    # The name changes with the content, so a rebuild is never mistaken for the previous one.
+    assert write_config(table, tmp_path / "again") == names
+    assert write_config(pa.table({"x": [1, 2, 3, 4, 6]}), tmp_path / "other")[2] != names[2]
     back = pa.concat_tables(pq.read_table(tmp_path / "cfg" / n) for n in names)
     assert back.column("x").to_pylist() == [1, 2, 3, 4, 5]
     meta = pq.ParquetFile(tmp_path / "cfg" / names[0]).metadata
