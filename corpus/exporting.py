@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -16,18 +17,43 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyarrow.parquet as pq
 
-from corpus.errors import CorpusError
+from corpus.errors import CorpusError, UsageError
 
 FORMATS = ("tmx", "moses", "jsonl")
 BATCH_ROWS = 10_000
+# Characters XML 1.0 does not allow (its Char production, section 2.2). Builds remove them at
+# read time; this keeps a TMX well-formed whatever Parquet it is exported from.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_text(text: str) -> str:
+    return escape(_NOT_XML.sub("", text))
+
+
+def pair_names(out: Path) -> list[str]:
+    """The language-pair configs of the build in ``out``, sorted; UsageError if none."""
+    data = out / "data"
+    pairs = sorted(p.name for p in data.iterdir() if p.is_dir()) if data.is_dir() else []
+    pairs = [name for name in pairs if name != "multiway"]
+    if not pairs:
+        raise UsageError(f"{out}: not a corpus build (no data/<pair> folders)")
+    return pairs
 
 
 def iter_pairs(out: Path, pair: str) -> Iterator[tuple[str, str, float, str, str]]:
-    """(first side, second side, score, article_id, align_type) of every row of ``pair``."""
+    """(first side, second side, score, article_id, align_type) of every row of ``pair``.
+
+    UsageError, listing the pairs there are, for a pair that is not in the build.
+    """
+    pairs = pair_names(out)
+    if pair not in pairs:
+        raise UsageError(f"{out}: no pair {pair} (available: {', '.join(pairs)})")
+    return _rows(out, pair)
+
+
+def _rows(out: Path, pair: str) -> Iterator[tuple[str, str, float, str, str]]:
     la, lb = pair.split("-")
     shards = sorted((out / "data" / pair).glob("train-*.parquet"))
-    if not shards:
-        raise CorpusError(f"{out / 'data' / pair}: no such language-pair config")
     for shard in shards:
         for batch in pq.ParquetFile(shard).iter_batches(
             BATCH_ROWS, columns=["translation", "score", "article_id", "align_type"]
@@ -46,9 +72,9 @@ def iter_pairs(out: Path, pair: str) -> Iterator[tuple[str, str, float, str, str
 def _tmx_unit(la: str, lb: str, a: str, b: str, score: float, article_id: str) -> str:
     return (
         f'<tu><prop type="score">{score:.4f}</prop>'
-        f'<prop type="article_id">{escape(article_id)}</prop>'
-        f"<tuv xml:lang={quoteattr(la)}><seg>{escape(a)}</seg></tuv>"
-        f"<tuv xml:lang={quoteattr(lb)}><seg>{escape(b)}</seg></tuv></tu>\n"
+        f'<prop type="article_id">{_xml_text(article_id)}</prop>'
+        f"<tuv xml:lang={quoteattr(la)}><seg>{_xml_text(a)}</seg></tuv>"
+        f"<tuv xml:lang={quoteattr(lb)}><seg>{_xml_text(b)}</seg></tuv></tu>\n"
     )
 
 
@@ -58,11 +84,11 @@ def export(out: Path, pair: str, fmt: str, to: Path) -> list[Path]:
     tmx and jsonl write the file ``to``; moses writes ``to.<a>`` and ``to.<b>``.
     """
     if fmt not in FORMATS:
-        raise CorpusError(f"{fmt}: unknown format (choose {', '.join(FORMATS)})")
+        raise UsageError(f"{fmt}: unknown format (choose {', '.join(FORMATS)})")
+    rows = iter_pairs(out, pair)
     la, lb = pair.split("-")
     targets = [to.with_name(f"{to.name}.{la}"), to.with_name(f"{to.name}.{lb}")]
     targets = targets if fmt == "moses" else [to]
-    rows = iter_pairs(out, pair)
     temps = [t.with_name(f".{t.name}.tmp-{os.getpid()}") for t in targets]
     try:
         with ExitStack() as stack:

@@ -18,6 +18,7 @@ import stat
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from charset_normalizer.cd import coherence_ratio
 from charset_normalizer.md import mess_ratio
@@ -70,8 +71,23 @@ _MAGIC = (
 )
 
 _NEWLINES = re.compile(r"\r\n?")
-# C0/C1 controls other than tab, newline, form feed and carriage return never occur in prose.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+# Characters that are not text, removed at read time (word-processor debris such as U+0007 and
+# U+0008; XML 1.0 forbids most of them, so they would also break TMX): C0 and C1 controls other
+# than tab and newline, and the Unicode non-characters (U+FDD0..U+FDEF and the last two code
+# points of every plane, Unicode chapter 23.7). Controls that separate lines (vertical tab: a
+# Word manual line break; form feed: a page break; U+001C..U+001E; NEL U+0085) become a newline,
+# so the words on either side stay apart.
+_LINE_CONTROLS = re.compile("[\x0b\x0c\x1c-\x1e\x85]")
+_NOT_TEXT = re.compile(
+    "[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f\ufdd0-\ufdef"
+    + "".join(
+        f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17)
+    )
+    + "]"
+)
+# C1 controls never occur in prose: a code page that yields them (latin-1 reading cp1252's
+# curly quotes) is the wrong one. C0 debris reads the same in every code page and is removed.
+_C1_CONTROL = re.compile("[\x80-\x9f]")
 # A non-blank line without its leading and trailing whitespace (\S never matches a newline).
 _PARAGRAPH = re.compile(r"\S(?:[^\n]*\S)?")
 
@@ -83,6 +99,13 @@ class Document:
     sha256: str  # hex digest of the raw file bytes
     encoding: str  # codec actually used, e.g. "utf-8", "utf-16", "cp1256"
     paragraphs: tuple[tuple[int, int], ...]  # (start, end) of each non-blank line, stripped
+    n_not_text: int = 0  # control characters and non-characters removed from the text
+
+
+class Decoded(NamedTuple):
+    text: str  # newlines "\n", NFC, characters that are not text removed
+    encoding: str  # codec actually used
+    n_not_text: int  # characters that are not text removed (see _NOT_TEXT)
 
 
 @dataclass(frozen=True)
@@ -98,8 +121,9 @@ class ReadResult:
     warnings: list[str]  # one line each, starting with the file's path
 
 
-def decode_bytes(data: bytes, path: str) -> tuple[str, str]:
-    """Decode a file's bytes; return (text, encoding) with newlines unified to "\\n" and NFC.
+def decode_bytes(data: bytes, path: str) -> Decoded:
+    """Decode a file's bytes: text with newlines unified to "\\n", NFC, and the characters
+    that are not text (controls other than tab and newline, non-characters) removed.
 
     Raises InputError(path, ...) for binary, empty, whitespace-only or undecodable data.
     """
@@ -122,25 +146,31 @@ def decode_bytes(data: bytes, path: str) -> tuple[str, str]:
             raise InputError(path, _UNDECODABLE) from None
         text, encoding = guess
     # Unify newlines before NFC so that paragraph spans never straddle a lone "\r".
-    text = unicodedata.normalize("NFC", _NEWLINES.sub("\n", text))
+    text = _LINE_CONTROLS.sub("\n", _NEWLINES.sub("\n", text))
+    text, n_not_text = _NOT_TEXT.subn("", text)
+    text = unicodedata.normalize("NFC", text)
     if not text:
-        raise InputError(path, "empty file")
+        raise InputError(
+            path, "empty file" if not n_not_text else "no text, only control characters"
+        )
     if text.isspace():
         raise InputError(path, "whitespace-only file")
-    return text, encoding
+    return Decoded(text, encoding, n_not_text)
 
 
 def read_document(path: Path, root: Path) -> Document:
     """Read and decode one file; raises InputError naming its path relative to root."""
     rel = path.relative_to(root).as_posix()
     data = _read_bytes(path, rel)
-    text, encoding = decode_bytes(data, rel)
+    text, encoding, n_not_text = decode_bytes(data, rel)
     paragraphs = tuple(match.span() for match in _PARAGRAPH.finditer(text))
-    return Document(rel, text, hashlib.sha256(data).hexdigest(), encoding, paragraphs)
+    sha256 = hashlib.sha256(data).hexdigest()
+    return Document(rel, text, sha256, encoding, paragraphs, n_not_text)
 
 
 def read_inputs(root: Path, *, progress: bool = False) -> ReadResult:
-    """Read every non-hidden file under root; unusable files are skipped with a reason."""
+    """Read every non-hidden file under root; every other file or folder, and every unusable
+    file, is listed in ``skipped`` with a reason."""
     if not root.exists():
         raise InputError(str(root), "input folder does not exist")
     if not root.is_dir():
@@ -156,8 +186,7 @@ def read_inputs(root: Path, *, progress: bool = False) -> ReadResult:
         except UnicodeEncodeError:
             # os.walk smuggles undecodable name bytes in as surrogates, which would break every
             # later stage that prints or stores the path.
-            shown = rel.encode(errors="surrogateescape").decode(errors="replace")
-            skipped.append(Skipped(shown, "file name is not valid UTF-8"))
+            skipped.append(Skipped(_rel(path, root), "file name is not valid UTF-8"))
             continue
         try:
             document = read_document(path, root)
@@ -173,25 +202,68 @@ def read_inputs(root: Path, *, progress: bool = False) -> ReadResult:
         documents.append(document)
         if document.encoding in LEGACY_ENCODINGS:
             warnings.append(f"{rel}: decoded as {document.encoding} (no BOM, not UTF-8)")
+        if document.n_not_text:
+            warnings.append(
+                f"{rel}: removed {document.n_not_text} characters that are not text "
+                "(control characters or non-characters)"
+            )
     skipped.sort(key=lambda entry: entry.path)
     return ReadResult(documents, skipped, warnings)
 
 
 def _walk(root: Path) -> tuple[list[Path], list[Skipped]]:
-    """Non-hidden files under root, sorted by relative path, and the symlinked folders."""
+    """Files under root, sorted by relative path, and what is not read, with the reason.
+
+    Hidden files and folders (name starting with ".": .git, .DS_Store, editor swap files)
+    are not read, each listed once (a hidden folder is not entered). Neither are symlinked
+    folders (loops cannot hang) or folders that cannot be listed.
+    """
     files: list[Path] = []
     skipped: list[Skipped] = []
+
+    def unlisted(error: OSError) -> None:
+        path = Path(error.filename)
+        skipped.append(Skipped(_rel(path, root), f"folder not read ({_os_problem(error)})"))
+
     # followlinks=False: a symlinked folder is listed but never entered, so loops cannot hang.
-    for folder, dirnames, filenames in os.walk(root, followlinks=False):
+    for folder, dirnames, filenames in os.walk(root, onerror=unlisted, followlinks=False):
         here = Path(folder)
-        dirnames[:] = sorted(name for name in dirnames if not name.startswith("."))
         for name in dirnames:
-            if (here / name).is_symlink():
-                rel = (here / name).relative_to(root).as_posix()
+            rel = _rel(here / name, root)
+            if name.startswith("."):
+                skipped.append(Skipped(rel, "hidden folder, not read"))
+            elif _is_symlink(here / name):
                 skipped.append(Skipped(rel, "symlinked folder not followed"))
-        files.extend(here / name for name in filenames if not name.startswith("."))
+        dirnames[:] = sorted(name for name in dirnames if not name.startswith("."))
+        for name in filenames:
+            if name.startswith("."):
+                skipped.append(Skipped(_rel(here / name, root), "hidden file, not read"))
+            else:
+                files.append(here / name)
     files.sort(key=lambda path: path.relative_to(root).as_posix())
     return files, skipped
+
+
+def _rel(path: Path, root: Path) -> str:
+    """Path relative to the input root, POSIX separators, printable."""
+    rel = path.relative_to(root).as_posix()
+    return rel.encode(errors="surrogateescape").decode(errors="replace")
+
+
+def _is_symlink(path: Path) -> bool:
+    try:
+        return stat.S_ISLNK(os.lstat(path).st_mode)
+    except OSError:  # e.g. a path too long to look at: os.walk reports it when entering
+        return False
+
+
+def _os_problem(error: OSError) -> str:
+    """A short reason for an OSError on an input path."""
+    if error.errno == errno.ENAMETOOLONG:
+        return "path too long for this system"
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    return f"unreadable ({error.strerror or error})"
 
 
 def _read_bytes(path: Path, rel: str) -> bytes:
@@ -208,10 +280,10 @@ def _read_bytes(path: Path, rel: str) -> bytes:
     except PermissionError:
         raise InputError(rel, "permission denied") from None
     except FileNotFoundError:
-        problem = "broken symlink" if path.is_symlink() else "file disappeared while reading"
+        problem = "broken symlink" if _is_symlink(path) else "file disappeared while reading"
         raise InputError(rel, problem) from None
     except OSError as error:
-        problem = "symlink loop" if error.errno == errno.ELOOP else f"unreadable ({error.strerror})"
+        problem = "symlink loop" if error.errno == errno.ELOOP else _os_problem(error)
         raise InputError(rel, problem) from None
 
 
@@ -238,7 +310,7 @@ def _guess_legacy(data: bytes) -> tuple[str, str] | None:
 
 def _reads_as_prose(text: str) -> bool:
     """Whether a decoding looks like natural text rather than mojibake."""
-    if _CONTROL.search(text):
+    if _C1_CONTROL.search(text):
         return False
     sample = text[:_SAMPLE_CHARS]
     if mess_ratio(sample, MAX_MESS) >= MAX_MESS:

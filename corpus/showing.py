@@ -6,9 +6,9 @@ from itertools import islice
 from pathlib import Path
 
 from rich.table import Table
+from rich.text import Text
 
-from corpus.errors import CorpusError
-from corpus.exporting import iter_pairs
+from corpus.exporting import iter_pairs, pair_names
 
 # Scripts written right to left: wrapped in Unicode isolates (FSI ... PDI) so a
 # right-to-left cell cannot reorder the columns around it in a bidi terminal.
@@ -19,10 +19,6 @@ def _isolate(text: str, lang: str) -> str:
     return f"\u2068{text}\u2069" if lang in RTL_LANGS else text
 
 
-def pair_names(out: Path) -> list[str]:
-    return sorted(p.name for p in (out / "data").iterdir() if p.is_dir() and p.name != "multiway")
-
-
 def show_table(
     out: Path,
     pair: str | None = None,
@@ -30,28 +26,30 @@ def show_table(
     min_score: float = 0.0,
     limit: int = 50,
 ) -> Table:
-    """A rich table of the first ``limit`` rows of one pair config, filtered."""
-    pairs = pair_names(out) if (out / "data").is_dir() else []
-    if not pairs:
-        raise CorpusError(f"{out}: not a corpus build (no data/<pair> folders)")
-    pair = pair or pairs[0]
-    if pair not in pairs:
-        raise CorpusError(f"{out}: no pair {pair} (available: {', '.join(pairs)})")
+    """A rich table of the first ``limit`` rows of one pair config, filtered.
+
+    UsageError for a folder that is not a build or a pair it does not hold.
+    """
+    pair = pair or pair_names(out)[0]
+    pairs = iter_pairs(out, pair)
     la, lb = pair.split("-")
     rows = islice(
         (
             (a, b, score, align_type)
-            for a, b, score, art, align_type in iter_pairs(out, pair)
+            for a, b, score, art, align_type in pairs
             if score >= min_score and article_id in (None, art)
         ),
         limit,
     )
     rows = list(rows)
-    table = Table(title=f"{pair} ({len(rows)} rows shown)", show_lines=True)
-    table.add_column(la, ratio=1, overflow="fold")
-    table.add_column(lb, ratio=1, overflow="fold")
+    # Text objects, never markup strings: a corpus holds "[sic]" and "[/url]" as text.
+    table = Table(title=Text(f"{pair} ({len(rows)} rows shown)"), show_lines=True)
+    table.add_column(Text(la), ratio=1, overflow="fold")
+    table.add_column(Text(lb), ratio=1, overflow="fold")
     table.add_column("score", justify="right")
     table.add_column("type")
     for a, b, score, align_type in rows:
-        table.add_row(_isolate(a, la), _isolate(b, lb), f"{score:.2f}", align_type)
+        table.add_row(
+            Text(_isolate(a, la)), Text(_isolate(b, lb)), f"{score:.2f}", Text(align_type)
+        )
     return table

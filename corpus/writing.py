@@ -195,7 +195,9 @@ def check_replaceable(out: Path, *, force: bool = False) -> None:
     out = out.absolute()
     if not out.exists() and not out.is_symlink():
         return
-    if not out.is_dir() or out.is_symlink():
+    if out.is_symlink():  # replacing it would replace the link, not what it points to
+        raise UsageError(f"{out}: is a symbolic link; give the folder it points to as --out")
+    if not out.is_dir():
         raise UsageError(f"{out}: exists and is not a folder; choose another --out")
     foreign = foreign_file(out)
     if foreign is not None:
@@ -381,8 +383,10 @@ def atomic_output(out: Path, *, force: bool = False) -> Iterator[Path]:
         if not out.exists() and old.exists():
             old.rename(out)  # the swap failed halfway: put the previous build back
         raise CorpusError(f"{out}: cannot write output ({exc.strerror or exc})") from exc
-    except BaseException:
+    except BaseException:  # an interruption (SIGINT, SIGTERM): same clean-up as a failure
         shutil.rmtree(staging, ignore_errors=True)
+        if not out.exists() and old.exists():
+            old.rename(out)
         raise
 
 

@@ -8,6 +8,8 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
+import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
@@ -307,7 +309,7 @@ def test_show_prints_pairs_side_by_side(sample_build):
     assert result.exit_code == 0 and "(0 rows shown)" in result.output
     result = runner.invoke(app, ["show", str(sample_build), "--pair", "de-sv"])
     assert (
-        result.exit_code == 1 and "no pair de-sv (available: ar-hi, ar-sv, hi-sv)" in result.output
+        result.exit_code == 2 and "no pair de-sv (available: ar-hi, ar-sv, hi-sv)" in result.output
     )
 
 
@@ -473,3 +475,133 @@ def test_datasets_sees_every_rebuild_and_empty_pairs(tmp_path):
     assert pq.read_table(out / "data" / "en-sv").num_rows == 0
     rebuild()
     assert len(rows()) == 2
+
+
+def test_control_characters_are_removed_and_the_tmx_is_well_formed(tmp_path):
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["build", str(CASES / "control-chars"), "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    assert "warning: a_en.txt: removed 2 characters that are not text" in result.output
+    texts = pq.read_table(out / "sentences.parquet").column("text").to_pylist()
+    assert not any(re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", t) for t in texts)
+    assert "Guided tours start at noon every day." in texts
+    card = (out / "README.md").read_text()
+    assert "removed at read time: 4 in 2 files" in card
+    to = tmp_path / "x.tmx"
+    args = ["export", str(out), "--pair", "en-sv", "--format", "tmx", "--to", str(to)]
+    assert runner.invoke(app, args).exit_code == 0
+    units = ET.parse(to).getroot().findall("body/tu")
+    assert len(units) == 3
+    assert units[2].find("tuv/seg").text == "Guided tours start at noon every day."
+
+
+def test_show_prints_markup_in_text_literally(tmp_path):
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["build", str(CASES / "markup-in-text"), "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["show", str(out), "--pair", "de-en"], env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    assert "(see lakeview.example/plans[/url])." in result.output
+    assert "plans[/url])." in result.output.split("(siehe")[1]
+
+
+def two_articles(root: Path) -> Path:
+    """Two articles in Arabic, Hindi and Swedish: the first and the next paragraphs of the
+    sample's three renderings of one article."""
+    root.mkdir(parents=True, exist_ok=True)
+    for key, lang in (("000", "ar"), ("004", "hi"), ("003", "sv")):
+        lines = [x for x in next(SAMPLE.glob(f"{key}_*")).read_text().splitlines() if x.strip()]
+        for part, paragraphs in (("1", lines[:4]), ("2", lines[4:9])):
+            (root / f"{lang}{part}.txt").write_text("\n\n".join(paragraphs) + "\n")
+    return root
+
+
+def children(pid: int) -> set[int]:
+    """The live child processes of ``pid`` (Linux /proc)."""
+    found = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found |= {int(c) for c in (task / "children").read_text().split()}
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+# A real build through the CLI, with parallel alignment from two articles on (one worker per
+# article instead of per 8): what Ctrl-C during alignment of a large corpus meets.
+PARALLEL_BUILD = (
+    "import corpus.pipeline as p; p.MIN_ARTICLES_PER_WORKER = 1; "
+    "from corpus.cli import app; app(prog_name='corpus')"
+)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="parallel alignment needs 2 cores")
+def test_sigint_and_sigterm_at_any_stage_end_cleanly(tmp_path):
+    src, out = two_articles(tmp_path / "in"), tmp_path / "out"
+    assert start_build(src, out).wait() == 0
+    previous = parquet_data(out)
+    assert len([name for name in previous if name.startswith("data/")]) == 4
+    assert len(pq.read_table(out / "articles.parquet").column("article_id").unique()) == 2
+    points = [
+        ("read", signal.SIGINT), ("embed", signal.SIGTERM), ("group", signal.SIGINT),
+        ("aligning", signal.SIGINT), ("aligning", signal.SIGTERM), ("written", signal.SIGINT),
+        ("swapped", signal.SIGTERM),
+    ]  # fmt: skip
+    for point, signum in points:
+        env = {**os.environ, "CORPUS_PAUSE_AT": f"{point}:300"}
+        # --no-cache: alignments are not taken from the cache, so the worker pool runs.
+        build = ["build", str(src), "--out", str(out), "-q", "--no-cache"]
+        command = [sys.executable, "-c", PARALLEL_BUILD, *build]
+        proc = subprocess.Popen(
+            command, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True
+        )
+        wait_for_pause(proc, point)
+        workers = children(proc.pid)
+        if point == "aligning":
+            spawned = [
+                w for w in workers if b"spawn_main" in Path(f"/proc/{w}/cmdline").read_bytes()
+            ]
+            assert spawned, "alignment did not run in worker processes"
+        # Ctrl-C signals the whole process group; `kill` signals the build alone.
+        if signum == signal.SIGINT:
+            os.killpg(proc.pid, signum)
+        else:
+            proc.send_signal(signum)
+        try:
+            code = proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise AssertionError(f"build hung after {signum.name} at {point}") from None
+        message = proc.stderr.read()
+        assert code == 128 + signum, (point, message)
+        assert message == f"error: interrupted ({signum.name}); nothing was half-written\n"
+        for _ in range(50):  # worker processes end with the build
+            if not any(alive(pid) for pid in workers):
+                break
+            time.sleep(0.1)
+        assert not any(alive(pid) for pid in workers), point
+        assert parquet_data(out) == previous, point  # intact, no half-written file inside
+        assert sorted(p.name for p in tmp_path.iterdir()) == [".cache", "in", "out"], point
+
+
+def test_version_and_usage_errors_list_the_choices(sample_build, tmp_path):
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and re.fullmatch(r"corpus \d+\.\d+\.\d+\S*\n", result.output)
+    export = ["export", str(sample_build), "--to", str(tmp_path / "x")]
+    result = runner.invoke(app, [*export, "--pair", "ar-sv", "--format", "csv"])
+    assert result.exit_code == 2
+    assert all(f"'{name}'" in result.output for name in ("tmx", "moses", "jsonl"))
+    result = runner.invoke(app, [*export, "--pair", "de-sv"])
+    assert result.exit_code == 2
+    assert (
+        result.output == f"error: {sample_build}: no pair de-sv (available: {', '.join(PAIRS)})\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+    result = runner.invoke(app, ["align", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0 and "beads: [src]:[tgt]:score" in result.output

@@ -260,3 +260,20 @@ def test_bead_table_matches_the_schema_with_nulls_for_absent_languages():
             "sentence_ids": {"ar": None, "hi": [6, 7], "sv": [9]},
         },
     ]
+
+
+def test_interrupt_between_the_two_renames_puts_the_previous_build_back(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    with atomic_output(out) as staging:
+        (staging / "a.txt").write_text("first")
+
+    def interrupted(name):
+        if name == "swapping":  # OUT has been moved aside, the new build not yet renamed in
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr("corpus.writing.exchange", lambda a, b: False)
+    monkeypatch.setattr("corpus.writing.pause_point", interrupted)
+    with pytest.raises(KeyboardInterrupt), atomic_output(out) as staging:
+        (staging / "a.txt").write_text("second")
+    assert (out / "a.txt").read_text() == "first"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
