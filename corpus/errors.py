@@ -14,3 +14,7 @@ class InputError(CorpusError):
         super().__init__(f"{path}: {problem}")
         self.path = path
         self.problem = problem
+
+
+class UsageError(CorpusError):
+    """A bad argument or option (exit status 2): the message says what to change."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -18,10 +19,31 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyarrow.parquet as pq
 
-from corpus.errors import CorpusError
+from corpus.errors import CorpusError, UsageError
 
 FORMATS = ("tmx", "moses", "jsonl", "bicleaner", "xces")
 BATCH_ROWS = 10_000
+# Characters XML 1.0 does not allow (its Char production, section 2.2). Builds remove them at
+# read time; this keeps TMX and XCES well-formed whatever Parquet they are exported from.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_text(text: str) -> str:
+    return escape(_NOT_XML.sub("", text))
+
+
+def _xml_attr(text: str) -> str:
+    return quoteattr(_NOT_XML.sub("", text))
+
+
+def pair_names(out: Path) -> list[str]:
+    """The language-pair configs of the build in ``out``, sorted; UsageError if none."""
+    data = out / "data"
+    pairs = sorted(p.name for p in data.iterdir() if p.is_dir()) if data.is_dir() else []
+    pairs = [name for name in pairs if name != "multiway"]
+    if not pairs:
+        raise UsageError(f"{out}: not a corpus build (no data/<pair> folders)")
+    return pairs
 
 
 class PairRow(NamedTuple):
@@ -39,12 +61,19 @@ class PairRow(NamedTuple):
 
 
 def iter_pairs(out: Path, pair: str) -> Iterator[PairRow]:
-    """Every row of config ``pair`` in file order, read batch by batch."""
+    """Every row of config ``pair`` in file order, read batch by batch.
+
+    UsageError, listing the pairs there are, for a pair that is not in the build.
+    """
+    pairs = pair_names(out)
+    if pair not in pairs:
+        raise UsageError(f"{out}: no pair {pair} (available: {', '.join(pairs)})")
+    return _rows(out, pair)
+
+
+def _rows(out: Path, pair: str) -> Iterator[PairRow]:
     la, lb = pair.split("-")
-    shards = sorted((out / "data" / pair).glob("*.parquet"))
-    if not shards:
-        raise CorpusError(f"{out / 'data' / pair}: no such language-pair config")
-    for shard in shards:
+    for shard in sorted((out / "data" / pair).glob("*.parquet")):
         parquet = pq.ParquetFile(shard)
         has_url = "url" in parquet.schema_arrow.names  # builds before URLs were kept
         columns = ["translation", "score", "article_id", "align_type", "sentence_ids"]
@@ -99,9 +128,9 @@ def _tmx(la: str, lb: str, rows: Iterable[PairRow], out: Path) -> Iterator[tuple
     for row in rows:
         yield (
             f'<tu><prop type="score">{row.score:.4f}</prop>'
-            f'<prop type="article_id">{escape(row.article_id)}</prop>'
-            f"<tuv xml:lang={quoteattr(la)}><seg>{escape(row.a)}</seg></tuv>"
-            f"<tuv xml:lang={quoteattr(lb)}><seg>{escape(row.b)}</seg></tuv></tu>\n",
+            f'<prop type="article_id">{_xml_text(row.article_id)}</prop>'
+            f"<tuv xml:lang={quoteattr(la)}><seg>{_xml_text(row.a)}</seg></tuv>"
+            f"<tuv xml:lang={quoteattr(lb)}><seg>{_xml_text(row.b)}</seg></tuv></tu>\n",
         )
     yield ("</body>\n</tmx>\n",)
 
@@ -149,7 +178,7 @@ def _xces(la: str, lb: str, rows: Iterable[PairRow], out: Path) -> Iterator[tupl
             from_doc = sources.get((article, la), article)
             to_doc = sources.get((article, lb), article)
             yield (
-                f'<linkGrp targType="s" fromDoc={quoteattr(from_doc)} toDoc={quoteattr(to_doc)}>\n',
+                f'<linkGrp targType="s" fromDoc={_xml_attr(from_doc)} toDoc={_xml_attr(to_doc)}>\n',
             )
         targets = " ".join(f"s{i}" for i in row.ids_a) + ";" + " ".join(f"s{i}" for i in row.ids_b)
         yield (f'<link id="SL{n}" xtargets="{targets}" certainty="{row.score:.4f}"/>\n',)
@@ -166,15 +195,15 @@ def export(out: Path, pair: str, fmt: str, to: Path) -> list[Path]:
 
     Formats: ``tmx`` (TMX 1.4b), ``jsonl``, ``bicleaner`` (TSV: url1, url2, source, target,
     score), ``xces`` (OPUS cesAlign, links between sentence ids) write the file ``to``;
-    ``moses`` writes ``to.<a>`` and ``to.<b>``. Raises CorpusError for an unknown format or
-    pair, or a file that cannot be written; nothing is left half-written.
+    ``moses`` writes ``to.<a>`` and ``to.<b>``. Raises UsageError for an unknown format or
+    pair, CorpusError for a file that cannot be written; nothing is left half-written.
     """
     if fmt not in FORMATS:
-        raise CorpusError(f"{fmt}: unknown format (choose {', '.join(FORMATS)})")
+        raise UsageError(f"{fmt}: unknown format (choose {', '.join(FORMATS)})")
+    rows = iter_pairs(out, pair)
     la, lb = pair.split("-")
     targets = [to.with_name(f"{to.name}.{la}"), to.with_name(f"{to.name}.{lb}")]
     targets = targets if fmt == "moses" else [to]
-    rows = iter_pairs(out, pair)
     temps = [t.with_name(f".{t.name}.tmp-{os.getpid()}") for t in targets]
     try:
         with ExitStack() as stack:

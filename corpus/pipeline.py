@@ -6,12 +6,13 @@ import hashlib
 import multiprocessing
 import os
 import resource
+import signal
 import sqlite3
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
@@ -23,7 +24,7 @@ from tqdm.auto import tqdm
 from corpus import alignment, card
 from corpus.alignment import AlignParams, Bead, MultiBead, align, joined_embedder, multiway
 from corpus.cache import EmbeddingCache, default_cache_dir, encode_cached, model_id
-from corpus.embedding import Encoder, load_encoder
+from corpus.embedding import DEFAULT_MODEL, Encoder, load_encoder, model_folder
 from corpus.errors import CorpusError
 from corpus.extraction import DEFAULT_FIELDS, FieldNames
 from corpus.filtering import FilterOptions, filter_pairs
@@ -37,6 +38,7 @@ from corpus.writing import (
     SENTENCES_SCHEMA,
     atomic_output,
     bead_table,
+    check_output,
     output_lock,
     pause_point,
     write_config,
@@ -97,6 +99,8 @@ class BuildSummary:
     n_encoded: int = 0  # sentences passed to the model
     n_cached: int = 0  # distinct sentences whose embedding came from the cache
     removed: dict[str, dict[str, int]] = field(default_factory=dict)  # per pair, per filter
+    n_not_text: int = 0  # control characters and non-characters removed at read time
+    n_files_not_text: int = 0  # files they were removed from
 
 
 def cpu_seconds() -> float:
@@ -143,7 +147,9 @@ def _align_all(
     """``align_article`` over articles, in order, on every core when there are enough.
 
     The aligner is single-threaded numpy (see ``align``), so one worker per core keeps the
-    machine busy; results come back in input order, so builds stay deterministic.
+    machine busy; results come back in input order, so builds stay deterministic. Workers
+    ignore SIGINT and SIGTERM (Ctrl-C signals the whole process group): the parent alone
+    handles an interruption, and stops them without waiting (`_stop_pool`).
     """
     workers = min(len(os.sched_getaffinity(0)), n_articles // MIN_ARTICLES_PER_WORKER)
     if workers <= 1:
@@ -151,8 +157,34 @@ def _align_all(
         return
     # spawn: the parent holds OpenMP threads of the encoder, which fork does not copy safely.
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        yield from pool.map(align_article, articles, chunksize=4)
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_interruptions)
+    try:
+        for k, beads in enumerate(pool.map(align_article, articles, chunksize=4)):
+            if k == 0:
+                pause_point("aligning")  # pool running: the interruption tests signal here
+            yield beads
+    except BaseException:  # an interruption, an error, or the consumer closing this generator
+        _stop_pool(pool)
+        raise
+    pool.shutdown()
+
+
+def _ignore_interruptions() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Cancel what is queued and kill the workers now, not after their current articles.
+
+    ``_processes`` is the only way to the workers before Python 3.14's ``kill_workers``.
+    """
+    processes = list((pool._processes or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.kill()
+    for process in processes:
+        process.join()
 
 
 def _pair_table(a: SourceFile, b: SourceFile, beads: list[Bead]) -> pa.Table:
@@ -202,9 +234,14 @@ def _multiway_table(
 def build(input_dir: Path, out: Path, options: BuildOptions = BuildOptions()) -> BuildSummary:
     """Build an aligned corpus from the files under ``input_dir`` into ``out``.
 
-    The output lock is taken first, so a second build into ``out`` is refused at once
-    rather than after its embedding work.
+    Every problem with ``out`` is found before any work: one it may not replace (it is,
+    contains or lies inside the input folder, or holds files no build wrote) raises
+    UsageError; the output lock is taken next, so a second build into ``out`` or an
+    unwritable ``out`` is refused at once rather than after its embedding work.
     """
+    check_output(input_dir, out, force=options.force)
+    if options.model is not None and options.model != DEFAULT_MODEL:
+        model_folder(options.model)  # a missing model fails now, not after reading
     with output_lock(out) as lock_warnings:
         summary = _build(input_dir, out, options)
     summary.warnings[:0] = lock_warnings
@@ -306,10 +343,13 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
         # fraction of the memory of Python rows) and concatenated per config when written.
         pair_tables: dict[tuple[str, str], list[pa.Table]] = defaultdict(list)
         multi_tables: list[pa.Table] = []
-        with _timed(timings, "align", cpu):
-            article_ids = sorted(articles)
-            members = {aid: sorted(articles[aid], key=lambda f: f.lang.lang) for aid in article_ids}
-            aligned = _aligned_articles([members[aid] for aid in article_ids], cache)
+        article_ids = sorted(articles)
+        members = {aid: sorted(articles[aid], key=lambda f: f.lang.lang) for aid in article_ids}
+        # closing: an interruption stops the aligner's worker processes at once.
+        with (
+            _timed(timings, "align", cpu),
+            closing(_aligned_articles([members[aid] for aid in article_ids], cache)) as aligned,
+        ):
             for article_id, pair_beads in tqdm(
                 zip(article_ids, aligned, strict=True),
                 total=len(article_ids),
@@ -334,11 +374,12 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
     with _timed(timings, "write", cpu), atomic_output(out, force=options.force) as staging:
         write_table(_sentences_table(files), staging / "sentences.parquet")
         write_table(_articles_table(files), staging / "articles.parquet")
-        for name, table in tables.items():
-            write_config(table, staging / "data" / name)
-        counts = {name: table.num_rows for name, table in tables.items()}
         multi = pa.concat_tables(multi_tables)
-        write_config(multi, staging / "data" / "multiway")
+        data_files = {
+            name: [f"data/{name}/{file}" for file in write_config(table, staging / "data" / name)]
+            for name, table in [*tables.items(), ("multiway", multi)]
+        }
+        counts = {name: table.num_rows for name, table in tables.items()}
         summary = BuildSummary(
             out=out,
             n_files=len(files),
@@ -353,6 +394,8 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
             n_encoded=encoder.n_encoded,
             n_cached=n_cached,
             removed=removed,
+            n_not_text=sum(doc.n_not_text for doc in read.documents),
+            n_files_not_text=sum(doc.n_not_text > 0 for doc in read.documents),
         )
         (staging / "README.md").write_text(
             card.render(
@@ -363,6 +406,7 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
                 tables=tables,
                 figures=write_plots(tables, staging),
                 sentences_per_lang=_sentences_per_lang(files),
+                data_files=data_files,
             ),
             encoding="utf-8",
         )
@@ -407,13 +451,14 @@ def _aligned_articles(
         len(todo),
     )
     new: dict[bytes, dict[tuple[str, str], list[Bead]]] = {}
-    for key in keys:
-        if key in cached:
-            yield cached[key]
-        else:
-            new[key] = next(fresh)
-            yield new[key]
-    next(fresh, None)  # past its last result: the worker pool shuts down
+    with closing(fresh):  # closed however this ends: an interrupted pool stops at once
+        for key in keys:
+            if key in cached:
+                yield cached[key]
+            else:
+                new[key] = next(fresh)
+                yield new[key]
+        next(fresh, None)  # past its last result: the worker pool shuts down
     if cache is not None and new:
         cache.put_alignments(new)
 

@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from charset_normalizer.cd import coherence_ratio
 from charset_normalizer.md import mess_ratio
@@ -84,8 +85,23 @@ _MAGIC = (
 
 _DATASET_NAME = re.compile(r"[\w.-]+/[\w.-]+")
 _NEWLINES = re.compile(r"\r\n?")
-# C0/C1 controls other than tab, newline, form feed and carriage return never occur in prose.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+# Characters that are not text, removed at read time (word-processor debris such as U+0007 and
+# U+0008; XML 1.0 forbids most of them, so they would also break TMX): C0 and C1 controls other
+# than tab and newline, and the Unicode non-characters (U+FDD0..U+FDEF and the last two code
+# points of every plane, Unicode chapter 23.7). Controls that separate lines (vertical tab: a
+# Word manual line break; form feed: a page break; U+001C..U+001E; NEL U+0085) become a newline,
+# so the words on either side stay apart.
+_LINE_CONTROLS = re.compile("[\x0b\x0c\x1c-\x1e\x85]")
+_NOT_TEXT = re.compile(
+    "[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f\ufdd0-\ufdef"
+    + "".join(
+        f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17)
+    )
+    + "]"
+)
+# C1 controls never occur in prose: a code page that yields them (latin-1 reading cp1252's
+# curly quotes) is the wrong one. C0 debris reads the same in every code page and is removed.
+_C1_CONTROL = re.compile("[\x80-\x9f]")
 # A non-blank line without its leading and trailing whitespace (\S never matches a newline).
 _PARAGRAPH = re.compile(r"\S(?:[^\n]*\S)?")
 
@@ -104,6 +120,13 @@ class Document:
     date: str | None = None  # publication or crawl date as the input gives it (ISO 8601)
     declared_lang: str | None = None  # language a dump declares for the row, e.g. "nb"
     hreflang: tuple[tuple[str, str], ...] = ()  # (language tag, URL) alternates of a page
+    n_not_text: int = 0  # control characters and non-characters removed from the text
+
+
+class Decoded(NamedTuple):
+    text: str  # newlines "\n", NFC, characters that are not text removed
+    encoding: str  # codec actually used
+    n_not_text: int  # characters that are not text removed (see _NOT_TEXT)
 
 
 @dataclass(frozen=True)
@@ -119,18 +142,24 @@ class ReadResult:
     warnings: list[str]  # one line each, starting with the file's path
 
 
-def normalise_text(text: str, path: str) -> str:
-    """Newlines unified to "\\n", then NFC. Raises InputError for empty or blank text."""
+def normalise_text(text: str, path: str) -> tuple[str, int]:
+    """Newlines unified to "\\n", characters that are not text removed (controls other than
+    tab and newline, non-characters; line-separating controls become newlines), then NFC.
+    Returns (text, how many characters were removed); InputError for empty or blank text."""
     # Unify newlines before NFC so that paragraph spans never straddle a lone "\r".
-    text = unicodedata.normalize("NFC", _NEWLINES.sub("\n", text))
+    text = _LINE_CONTROLS.sub("\n", _NEWLINES.sub("\n", text))
+    text, n_not_text = _NOT_TEXT.subn("", text)
+    text = unicodedata.normalize("NFC", text)
     if not text:
-        raise InputError(path, "empty file")
+        raise InputError(
+            path, "empty file" if not n_not_text else "no text, only control characters"
+        )
     if text.isspace():
         raise InputError(path, "whitespace-only file")
-    return text
+    return text, n_not_text
 
 
-def decode_bytes(data: bytes, path: str) -> tuple[str, str]:
+def decode_bytes(data: bytes, path: str) -> Decoded:
     """Decode a file's bytes; return (text, encoding) with newlines unified to "\\n" and NFC.
 
     Raises InputError(path, ...) for binary, empty, whitespace-only or undecodable data.
@@ -153,20 +182,25 @@ def decode_bytes(data: bytes, path: str) -> tuple[str, str]:
         if guess is None:
             raise InputError(path, _UNDECODABLE) from None
         text, encoding = guess
-    return normalise_text(text, path), encoding
+    text, n_not_text = normalise_text(text, path)
+    return Decoded(text, encoding, n_not_text)
 
 
-def _document(path: str, text: str, raw: bytes, encoding: str, record: Record | None) -> Document:
+def _document(
+    path: str, decoded: tuple[str, int], raw: bytes, encoding: str, record: Record | None
+) -> Document:
+    text, n_not_text = decoded
     paragraphs = tuple(match.span() for match in _PARAGRAPH.finditer(text))
     digest = hashlib.sha256(raw).hexdigest()
     if record is None:
-        return Document(path, text, digest, encoding, paragraphs)
+        return Document(path, text, digest, encoding, paragraphs, n_not_text=n_not_text)
     return Document(
         path,
         text,
         digest,
         encoding,
         paragraphs,
+        n_not_text=n_not_text,
         url=record.url,
         title=record.title,
         date=record.date,
@@ -189,8 +223,8 @@ def read_documents(
     if fmt in ("text", "html"):
         data = _read_bytes(path, rel)
         if fmt == "text":
-            text, encoding = decode_bytes(data, rel)
-            yield _document(rel, text, data, encoding, None)
+            text, encoding, n_not_text = decode_bytes(data, rel)
+            yield _document(rel, (text, n_not_text), data, encoding, None)
             return
         record = html_record("", data)
         if record.text is None:
@@ -204,15 +238,15 @@ def read_documents(
                 yield Skipped(name, record.problem or "no text")
                 continue
             try:
-                text = normalise_text(record.text, name)
+                decoded = normalise_text(record.text, name)
             except InputError as error:
                 yield Skipped(name, error.problem)
                 continue
-            yield _document(name, text, record.raw, fmt, record)
+            yield _document(name, decoded, record.raw, fmt, record)
     except ValueError as error:
         raise InputError(rel, str(error)) from None
     except OSError as error:
-        raise InputError(rel, f"unreadable ({error.strerror or error})") from None
+        raise InputError(rel, _os_problem(error)) from None
 
 
 def read_document(path: Path, root: Path) -> Document:
@@ -253,7 +287,8 @@ def read_inputs(
     fields: FieldNames = DEFAULT_FIELDS,
     data_files_only: bool | None = None,
 ) -> ReadResult:
-    """Read every non-hidden file under root; unusable files are skipped with a reason.
+    """Read every non-hidden file under root; every other file or folder, and every unusable
+    file or record, is listed in ``skipped`` with a reason.
 
     ``fields`` names the fields of JSON-lines, Parquet and Arrow dumps (see ``extraction``).
     ``data_files_only`` reads only dumps (a dataset's card and metadata files are listed as
@@ -282,8 +317,7 @@ def read_inputs(
         except UnicodeEncodeError:
             # os.walk smuggles undecodable name bytes in as surrogates, which would break every
             # later stage that prints or stores the path.
-            shown = rel.encode(errors="surrogateescape").decode(errors="replace")
-            skipped.append(Skipped(shown, "file name is not valid UTF-8"))
+            skipped.append(Skipped(_rel(path, root), "file name is not valid UTF-8"))
             continue
         try:
             for document in read_documents(path, root, fields):
@@ -302,6 +336,11 @@ def read_inputs(
                     warnings.append(
                         f"{document.path}: decoded as {document.encoding} (no BOM, not UTF-8)"
                     )
+                if document.n_not_text:
+                    warnings.append(
+                        f"{document.path}: removed {document.n_not_text} characters that are "
+                        "not text (control characters or non-characters)"
+                    )
         except InputError as error:
             skipped.append(Skipped(rel, error.problem))
     skipped.sort(key=lambda entry: entry.path)
@@ -309,20 +348,58 @@ def read_inputs(
 
 
 def _walk(root: Path) -> tuple[list[Path], list[Skipped]]:
-    """Non-hidden files under root, sorted by relative path, and the symlinked folders."""
+    """Files under root, sorted by relative path, and what is not read, with the reason.
+
+    Hidden files and folders (name starting with ".": .git, .DS_Store, editor swap files)
+    are not read, each listed once (a hidden folder is not entered). Neither are symlinked
+    folders (loops cannot hang) or folders that cannot be listed.
+    """
     files: list[Path] = []
     skipped: list[Skipped] = []
+
+    def unlisted(error: OSError) -> None:
+        path = Path(error.filename)
+        skipped.append(Skipped(_rel(path, root), f"folder not read ({_os_problem(error)})"))
+
     # followlinks=False: a symlinked folder is listed but never entered, so loops cannot hang.
-    for folder, dirnames, filenames in os.walk(root, followlinks=False):
+    for folder, dirnames, filenames in os.walk(root, onerror=unlisted, followlinks=False):
         here = Path(folder)
-        dirnames[:] = sorted(name for name in dirnames if not name.startswith("."))
         for name in dirnames:
-            if (here / name).is_symlink():
-                rel = (here / name).relative_to(root).as_posix()
+            rel = _rel(here / name, root)
+            if name.startswith("."):
+                skipped.append(Skipped(rel, "hidden folder, not read"))
+            elif _is_symlink(here / name):
                 skipped.append(Skipped(rel, "symlinked folder not followed"))
-        files.extend(here / name for name in filenames if not name.startswith("."))
+        dirnames[:] = sorted(name for name in dirnames if not name.startswith("."))
+        for name in filenames:
+            if name.startswith("."):
+                skipped.append(Skipped(_rel(here / name, root), "hidden file, not read"))
+            else:
+                files.append(here / name)
     files.sort(key=lambda path: path.relative_to(root).as_posix())
     return files, skipped
+
+
+def _rel(path: Path, root: Path) -> str:
+    """Path relative to the input root, POSIX separators, printable."""
+    rel = path.relative_to(root).as_posix()
+    return rel.encode(errors="surrogateescape").decode(errors="replace")
+
+
+def _is_symlink(path: Path) -> bool:
+    try:
+        return stat.S_ISLNK(os.lstat(path).st_mode)
+    except OSError:  # e.g. a path too long to look at: os.walk reports it when entering
+        return False
+
+
+def _os_problem(error: OSError) -> str:
+    """A short reason for an OSError on an input path."""
+    if error.errno == errno.ENAMETOOLONG:
+        return "path too long for this system"
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    return f"unreadable ({error.strerror or error})"
 
 
 def _read_bytes(path: Path, rel: str, limit: int | None = None) -> bytes:
@@ -343,10 +420,10 @@ def _read_bytes(path: Path, rel: str, limit: int | None = None) -> bytes:
     except PermissionError:
         raise InputError(rel, "permission denied") from None
     except FileNotFoundError:
-        problem = "broken symlink" if path.is_symlink() else "file disappeared while reading"
+        problem = "broken symlink" if _is_symlink(path) else "file disappeared while reading"
         raise InputError(rel, problem) from None
     except OSError as error:
-        problem = "symlink loop" if error.errno == errno.ELOOP else f"unreadable ({error.strerror})"
+        problem = "symlink loop" if error.errno == errno.ELOOP else _os_problem(error)
         raise InputError(rel, problem) from None
 
 
@@ -373,7 +450,7 @@ def _guess_legacy(data: bytes) -> tuple[str, str] | None:
 
 def _reads_as_prose(text: str) -> bool:
     """Whether a decoding looks like natural text rather than mojibake."""
-    if _CONTROL.search(text):
+    if _C1_CONTROL.search(text):
         return False
     sample = text[:_SAMPLE_CHARS]
     if mess_ratio(sample, MAX_MESS) >= MAX_MESS:

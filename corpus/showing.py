@@ -17,17 +17,11 @@ from pathlib import Path
 
 import wcwidth
 
-from corpus.errors import CorpusError
-from corpus.exporting import iter_pairs
+from corpus.exporting import iter_pairs, pair_names
 
 SEPARATOR = " │ "
 SCORE_WIDTH, TYPE_WIDTH = 5, 5  # "0.97", "12-1"
 MIN_TEXT_WIDTH = 12
-
-
-def pair_names(out: Path) -> list[str]:
-    """The language-pair configs of a build, sorted ("ar-hi", "ar-sv", ...)."""
-    return sorted(p.name for p in (out / "data").iterdir() if p.is_dir() and p.name != "multiway")
 
 
 def _isolate(line: str) -> str:
@@ -75,14 +69,10 @@ def show_text(
 ) -> str:
     """Side-by-side view of the first ``limit`` rows (score >= ``min_score``, of one article
     if ``article_id``) of one pair config, or of every pair config when ``pair`` is None,
-    laid out to ``width`` terminal cells. Raises CorpusError naming the pairs there are."""
-    pairs = pair_names(out) if (out / "data").is_dir() else []
-    if not pairs:
-        raise CorpusError(f"{out}: not a corpus build (no data/<pair> folders)")
-    if pair is not None and pair not in pairs:
-        raise CorpusError(f"{out}: no pair {pair} (available: {', '.join(pairs)})")
+    laid out to ``width`` terminal cells. UsageError for a folder that is not a build or a
+    pair it does not hold (naming the pairs there are)."""
     lines: list[str] = []
-    for name in [pair] if pair else pairs:
+    for name in [pair] if pair else pair_names(out):
         rows = islice(
             (
                 (row.a, row.b, row.score, row.align_type)

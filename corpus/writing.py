@@ -3,8 +3,12 @@
 Layout (the output contract)::
 
     OUT/README.md                                  dataset card with a YAML ``configs:`` block
-    OUT/data/<a>-<b>/train-0000i-of-0000n.parquet  one config per language pair (codes sorted)
-    OUT/data/multiway/train-00000-of-00001.parquet
+    OUT/data/<a>-<b>/train-0000i-of-0000n-<hash>.parquet  one config per language pair (sorted)
+    OUT/data/multiway/train-00000-of-00001-<hash>.parquet
+
+``<hash>`` is the start of the shard's sha256, so a rebuild that changes the rows changes the
+file names; the card lists them by name (Hugging Face ``datasets`` caches a local dataset by
+its configs' file patterns, so under fixed names it would serve the previous build's rows).
     OUT/articles.parquet                           one row per input file
     OUT/sentences.parquet                          one row per sentence
 
@@ -16,7 +20,9 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import hashlib
 import os
+import re
 import shutil
 import sys
 import time
@@ -28,10 +34,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from corpus.alignment import Bead
-from corpus.errors import CorpusError
+from corpus.errors import CorpusError, UsageError
 from corpus.evaluation import format_bead
 
-MARKER = ".corpus-build"  # identifies a folder this tool wrote, so it may replace it
+MARKER = ".corpus-build"  # identifies a folder this tool wrote and lists the files it wrote
+_MARKER_HEADER = "written by corpus build"
+# The files of a build's layout: what a folder without a file list may hold to count as a build.
+_LAYOUT = re.compile(
+    r"(README\.md|articles\.parquet|sentences\.parquet|(scores|align_types|lengths)\.png"
+    rf"|{re.escape(MARKER)}|data/[^/]+/train-[^/]*\.parquet)"
+)
 ROWS_PER_SHARD = 500_000
 
 _LIBC = ctypes.CDLL(None, use_errno=True)
@@ -119,18 +131,110 @@ def write_table(table: pa.Table, path: Path) -> None:
 
 
 def write_config(table: pa.Table, folder: Path) -> list[str]:
-    """Write one config as train shards of at most ROWS_PER_SHARD rows; returns file names."""
+    """Write one config as train shards of at most ROWS_PER_SHARD rows; returns file names,
+    ``train-<k>-of-<n>-<first 16 hex digits of the shard's sha256>.parquet``.
+
+    A table without rows still gets one (empty) shard, so pandas, pyarrow and DuckDB read the
+    config with its schema.
+    """
     n_shards = max(1, -(-table.num_rows // ROWS_PER_SHARD))
     names = []
+    folder.mkdir(parents=True, exist_ok=True)
     for k in range(n_shards):
-        name = f"train-{k:05d}-of-{n_shards:05d}.parquet"
-        write_table(table.slice(k * ROWS_PER_SHARD, ROWS_PER_SHARD), folder / name)
+        temp = folder / f".shard-{k}.tmp"
+        write_table(table.slice(k * ROWS_PER_SHARD, ROWS_PER_SHARD), temp)
+        with temp.open("rb") as handle:
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()[:16]
+        name = f"train-{k:05d}-of-{n_shards:05d}-{digest}.parquet"
+        temp.rename(folder / name)
         names.append(name)
     return names
 
 
-def _is_replaceable(out: Path) -> bool:
-    return not out.exists() or (out / MARKER).exists() or (out.is_dir() and not any(out.iterdir()))
+def _written_files(out: Path) -> set[str] | None:
+    """The files the marker of ``out`` lists (relative paths), None without a list."""
+    try:
+        lines = (out / MARKER).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if len(lines) < 2 or lines[0] != _MARKER_HEADER:
+        return None  # no marker, or one from a version that did not list its files
+    return {MARKER, *lines[1:]}
+
+
+def foreign_file(out: Path) -> str | None:
+    """The first entry under ``out`` (by path, relative) that no build wrote, else None.
+
+    A build's files are those its marker lists; without such a list (no marker, or one of
+    an older version), the file names of the build layout. Symlinks and anything that is
+    not a regular file count as foreign. Stops at the first one, so a large foreign
+    folder is not walked.
+    """
+    written = _written_files(out)
+    unreadable: list[OSError] = []
+    for folder, dirnames, filenames in os.walk(out, onerror=unreadable.append):
+        if unreadable:
+            break
+        here = Path(folder)
+        dirnames.sort()
+        for name in sorted(dirnames + filenames):
+            path = here / name
+            rel = path.relative_to(out).as_posix()
+            if name in dirnames and not path.is_symlink():
+                continue
+            ours = rel in written if written is not None else _LAYOUT.fullmatch(rel)
+            if not ours or path.is_symlink() or not path.is_file():
+                return rel
+    if unreadable:  # a folder it cannot list may hold anything
+        return Path(unreadable[0].filename).relative_to(out).as_posix()
+    return None
+
+
+def check_replaceable(out: Path, *, force: bool = False) -> None:
+    """Raise UsageError unless ``out`` may be replaced by a build.
+
+    Allowed: a missing or empty folder, or a folder holding an earlier build and nothing
+    else. ``force`` also allows a folder of build-layout files without the marker (a
+    build copied without its hidden file). Anything holding a file no build wrote is
+    refused, ``force`` or not, naming that file: a build never deletes what it did not
+    write.
+    """
+    out = out.absolute()
+    if not out.exists() and not out.is_symlink():
+        return
+    if out.is_symlink():  # replacing it would replace the link, not what it points to
+        raise UsageError(f"{out}: is a symbolic link; give the folder it points to as --out")
+    if not out.is_dir():
+        raise UsageError(f"{out}: exists and is not a folder; choose another --out")
+    foreign = foreign_file(out)
+    if foreign is not None:
+        raise UsageError(
+            f"{out}: holds {foreign}, which corpus build did not write; a build replaces only "
+            "an empty folder or an earlier build, so choose another --out"
+        )
+    if any(out.iterdir()) and not (out / MARKER).exists() and not force:
+        raise UsageError(
+            f"{out}: looks like a build but has no {MARKER} marker; "
+            "pass --force to replace it, or choose another --out"
+        )
+
+
+def check_output(input_dir: Path, out: Path, *, force: bool = False) -> None:
+    """Refuse (UsageError) an ``out`` that is, contains or lies inside ``input_dir``, or
+    that a build may not replace (`check_replaceable`). Pure checks: nothing is written."""
+    source, target = input_dir.resolve(), out.resolve()
+    if target == source:
+        raise UsageError(f"--out {out} is the input folder; choose a folder outside it")
+    if source.is_relative_to(target):
+        raise UsageError(
+            f"--out {out} contains the input folder {input_dir}; choose a folder outside it"
+        )
+    if target.is_relative_to(source):
+        raise UsageError(
+            f"--out {out} is inside the input folder {input_dir} (the next build would read "
+            "it as input); choose a folder outside it"
+        )
+    check_replaceable(out, force=force)
 
 
 def pause_point(name: str) -> None:
@@ -182,12 +286,19 @@ def output_lock(out: Path) -> Iterator[list[str]]:
                     ) from None
                 warnings.append(f"{lock}: removed stale lock of a build that died (pid {pid})")
                 lock.unlink(missing_ok=True)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(f"{os.getpid()}\n")
-        warnings += recover(out)
     except OSError as exc:
         raise CorpusError(f"{out.parent}: cannot write output ({exc.strerror or exc})") from exc
     try:
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(f"{os.getpid()}\n")
+            warnings += recover(out)
+            # The staging folder's name is the longest this build creates: a file system
+            # that refuses it (too long, odd characters) is found now, not after the work.
+            _staging(out).mkdir()
+            _staging(out).rmdir()
+        except OSError as exc:
+            raise CorpusError(f"{out}: cannot write output ({exc.strerror or exc})") from exc
         yield warnings
     finally:
         lock.unlink(missing_ok=True)
@@ -212,6 +323,10 @@ def recover(out: Path) -> list[str]:
         else:
             shutil.rmtree(old, ignore_errors=True)
     return notes
+
+
+def _staging(out: Path) -> Path:
+    return out.parent / f".{out.name}.tmp-{os.getpid()}"
 
 
 def exchange(a: Path, b: Path) -> bool:
@@ -242,16 +357,10 @@ def atomic_output(out: Path, *, force: bool = False) -> Iterator[Path]:
     at the start of the next build.
     """
     out = out.absolute()
-    if out.exists() and not out.is_dir():
-        raise CorpusError(f"{out}: exists and is not a folder")
-    if not force and not _is_replaceable(out):
-        raise CorpusError(
-            f"{out}: folder exists and was not written by corpus build; "
-            "choose another --out or pass --force to replace it"
-        )
+    check_replaceable(out, force=force)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        staging = out.parent / f".{out.name}.tmp-{os.getpid()}"
+        staging = _staging(out)
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
     except OSError as exc:
@@ -259,7 +368,12 @@ def atomic_output(out: Path, *, force: bool = False) -> Iterator[Path]:
     old = out.parent / f".{out.name}.old-{os.getpid()}"
     try:
         yield staging
-        (staging / MARKER).write_text("written by corpus build\n")
+        written = sorted(
+            p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file()
+        )
+        (staging / MARKER).write_text(
+            "".join(f"{line}\n" for line in [_MARKER_HEADER, *written]), encoding="utf-8"
+        )
         pause_point("written")
         if out.exists() and exchange(staging, out):
             # Staging now holds the previous build; OUT was complete at every instant.
@@ -276,8 +390,10 @@ def atomic_output(out: Path, *, force: bool = False) -> Iterator[Path]:
         if not out.exists() and old.exists():
             old.rename(out)  # the swap failed halfway: put the previous build back
         raise CorpusError(f"{out}: cannot write output ({exc.strerror or exc})") from exc
-    except BaseException:
+    except BaseException:  # an interruption (SIGINT, SIGTERM): same clean-up as a failure
         shutil.rmtree(staging, ignore_errors=True)
+        if not out.exists() and old.exists():
+            old.rename(out)
         raise
 
 

