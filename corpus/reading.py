@@ -83,7 +83,7 @@ _MAGIC = (
     (b"SQLite format 3\x00", "SQLite database"),
 )
 
-_DATASET_NAME = re.compile(r"[\w.-]+/[\w.-]+")
+DATASET_NAME = re.compile(r"[\w.-]+/[\w.-]+")  # a Hugging Face dataset id, owner/name
 _NEWLINES = re.compile(r"\r\n?")
 # Characters that are not text, removed at read time (word-processor debris such as U+0007 and
 # U+0008; XML 1.0 forbids most of them, so they would also break TMX): C0 and C1 controls other
@@ -266,7 +266,7 @@ def is_dataset_folder(root: Path) -> bool:
 def cached_dataset(name: str) -> Path | None:
     """The local snapshot of the Hugging Face dataset ``name`` ("owner/name"), looked up in
     the hub cache only (``HF_HUB_CACHE`` or its default; never the network). None if absent."""
-    if not _DATASET_NAME.fullmatch(name):
+    if not DATASET_NAME.fullmatch(name):
         return None
     try:
         folder = snapshot_download(
