@@ -130,6 +130,11 @@ def test_empty_folder_is_replaced_and_a_file_is_refused(tmp_path):
     with pytest.raises(UsageError, match="exists and is not a folder"):
         check_replaceable(tmp_path / "file", force=True)
     assert (tmp_path / "file").read_text() == "keep"
+    # A link to a build: replacing it would swap the link, not the folder it points to.
+    (tmp_path / "link").symlink_to(out)
+    with pytest.raises(UsageError, match="is a symbolic link"):
+        check_replaceable(tmp_path / "link", force=True)
+    assert (tmp_path / "link").resolve() == out and (out / "a.txt").exists()
 
 
 @pytest.mark.parametrize("where", ["same", "parent", "inside", "symlink"])
