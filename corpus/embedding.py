@@ -10,6 +10,7 @@ L2-normalised float32 rows, so a dot product is a cosine.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Sequence
@@ -101,8 +102,14 @@ class _TorchBackend:
         import sentence_transformers
         import torch
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
 
         device = "cuda" if torch.cuda.is_available() else "cpu"
+        # Loading prints a progress bar and notes (the default prompt) that --quiet must not.
+        hf_logging.disable_progress_bar()
+        logger = logging.getLogger("sentence_transformers")
+        level = logger.level
+        logger.setLevel(logging.ERROR)
         try:
             model = SentenceTransformer(name_or_path, device=device)
             tokenizer = model.tokenizer
@@ -112,6 +119,8 @@ class _TorchBackend:
                 f"{name_or_path}: cannot load sentence-transformers model "
                 f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
             ) from exc
+        finally:
+            logger.setLevel(level)
         if precision == "auto":
             precision = "bfloat16" if device == "cuda" or cpu_has_bf16() else "float32"
         if precision == "int8":
