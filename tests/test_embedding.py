@@ -100,3 +100,29 @@ def test_weights_digest_changes_with_the_model_files(tmp_path, minilm_folder):
         handle.seek(-4, 2)
         handle.write(b"\x00\x01\x02\x03")
     assert weights_digest(model) != before
+
+
+def test_token_batches_keep_budget_and_padding():
+    from corpus.embedding import MAX_PADDING, token_batches
+
+    rng = np.random.default_rng(0)
+    n_tokens = [*rng.integers(5, 300, size=2000).tolist(), 900]  # one over the budget
+    batches = token_batches(n_tokens, budget=2048)
+    covered = np.sort(np.concatenate(batches))
+    assert covered.tolist() == list(range(len(n_tokens)))
+    padded = real = 0
+    for idx in batches:
+        width = max(n_tokens[k] for k in idx)
+        assert len(idx) == 1 or len(idx) * width <= 2048
+        padded += width * len(idx)
+        real += sum(n_tokens[k] for k in idx)
+    assert 1 - real / padded <= MAX_PADDING
+
+
+def test_default_encoder_runs_through_sentence_transformers_with_little_padding(encoder):
+    assert "sentence-transformers" in encoder.version
+    texts = [f"sentence number {k} " + "word " * (k % 17) for k in range(200)]
+    before_tokens, before_padding = encoder.n_tokens, encoder.n_padding
+    encoder.encode(texts)
+    assert encoder.n_tokens > before_tokens
+    assert encoder.n_padding - before_padding <= 0.05 * (encoder.n_tokens - before_tokens)
