@@ -104,9 +104,12 @@ def build_command(
         float, typer.Option(min=0.0, max=1.0, help="Drop pairs below this confidence.")
     ] = 0.0,
     length_ratio: Annotated[
-        tuple[float, float],
-        typer.Option(help="Keep pairs whose character-length ratio lies in MIN MAX."),
-    ] = (1 / 3, 3.0),
+        tuple[float, float] | None,
+        typer.Option(
+            help="Keep pairs whose character-length ratio lies in MIN MAX "
+            "(default: bounds learned per language pair from its confident beads)."
+        ),
+    ] = None,
     keep_duplicates: Annotated[bool, typer.Option(help="Keep exact duplicate pairs.")] = False,
     keep_boilerplate: Annotated[
         bool, typer.Option(help="Keep short non-sentences and lines repeated across articles.")
@@ -127,7 +130,7 @@ def build_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
     """Find translated articles, align their sentences, write Parquet + a dataset card."""
-    if not 0 < length_ratio[0] <= length_ratio[1]:
+    if length_ratio is not None and not 0 < length_ratio[0] <= length_ratio[1]:
         raise fail(f"--length-ratio {length_ratio[0]} {length_ratio[1]}: need 0 < MIN <= MAX", 2)
     if not input_dir.exists():
         raise fail(f"{input_dir}: no such folder", 2)

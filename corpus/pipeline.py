@@ -23,11 +23,11 @@ from tqdm.auto import tqdm
 from corpus import alignment, card
 from corpus.alignment import AlignParams, Bead, MultiBead, align, joined_embedder, multiway
 from corpus.cache import EmbeddingCache, default_cache_dir, encode_cached, model_id
-from corpus.embedding import Encoder, load_encoder
+from corpus.embedding import DEFAULT_MODEL, Encoder, default_model_covers, load_encoder
 from corpus.errors import CorpusError
-from corpus.filtering import FilterOptions, filter_pairs
+from corpus.filtering import FilterOptions, LengthRatio, filter_pairs
 from corpus.grouping import ArticleFile, group_articles, near_duplicates
-from corpus.langid import LanguageGuess, identify
+from corpus.langid import LanguageGuess, base_language, identify
 from corpus.plots import write_plots
 from corpus.reading import Document, Skipped, read_document, read_inputs
 from corpus.segmentation import Sentence, segment
@@ -94,6 +94,8 @@ class BuildSummary:
     n_encoded: int = 0  # sentences passed to the model
     n_cached: int = 0  # distinct sentences whose embedding came from the cache
     removed: dict[str, dict[str, int]] = field(default_factory=dict)  # per pair, per filter
+    length_ratios: dict[str, LengthRatio] = field(default_factory=dict)  # per pair
+    close_pairs: list[str] = field(default_factory=list)  # pairs langid does not separate
 
 
 def cpu_seconds() -> float:
@@ -222,13 +224,20 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
         for doc, g in zip(read.documents, guesses, strict=True)
         if g.mixed
     ]
+    if options.model in (None, DEFAULT_MODEL):
+        warnings += [
+            f"{doc.path}: language {g.lang} is not among the languages the embedding model "
+            "was trained on (XLM-R's 100); its pairs may be poor"
+            for doc, g in zip(read.documents, guesses, strict=True)
+            if not default_model_covers(g.lang)
+        ]
 
     skipped = list(read.skipped)
     with _timed(timings, "segment", cpu):
         files: list[SourceFile] = []
         next_id = 0
         for doc, guess in zip(read.documents, guesses, strict=True):
-            sentences = segment(doc.text, guess.lang, doc.paragraphs)
+            sentences = segment(doc.text, base_language(guess.lang), doc.paragraphs)
             if len(sentences) > MAX_SENTENCES_PER_FILE:
                 reason = f"too many sentences ({len(sentences)} > {MAX_SENTENCES_PER_FILE})"
                 skipped.append(Skipped(doc.path, f"{reason}; split it into articles"))
@@ -308,12 +317,18 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
                 multi_tables.append(_multiway_table(by_lang, tuples, all_langs))
 
     removed: dict[str, dict[str, int]] = {}
+    ratios: dict[str, LengthRatio] = {}
+    close_pairs: list[str] = []
     tables: dict[str, pa.Table] = {}
     with _timed(timings, "filter", cpu):
         for la, lb in sorted(pair_tables):
+            name = f"{la}-{lb}"
             table = pa.concat_tables(pair_tables.pop((la, lb)))
-            tables[f"{la}-{lb}"], counts = filter_pairs(table, (la, lb), options.filters)
-            removed[f"{la}-{lb}"] = dict(counts)
+            tables[name], report = filter_pairs(table, (la, lb), options.filters)
+            removed[name] = dict(report.removed)
+            ratios[name] = report.length_ratio
+            if report.close_languages:
+                close_pairs.append(name)
 
     with _timed(timings, "write", cpu), atomic_output(out, force=options.force) as staging:
         write_table(_sentences_table(files), staging / "sentences.parquet")
@@ -337,6 +352,8 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
             n_encoded=encoder.n_encoded,
             n_cached=n_cached,
             removed=removed,
+            length_ratios=ratios,
+            close_pairs=close_pairs,
         )
         (staging / "README.md").write_text(
             card.render(
@@ -448,7 +465,7 @@ def file_sentences(path: Path, presegmented: bool) -> list[str]:
         lines = doc.text.split("\n")
         return lines[:-1] if lines[-1] == "" else lines
     guess = identify(doc.text, doc.paragraphs)
-    return [s.text for s in segment(doc.text, guess.lang, doc.paragraphs)]
+    return [s.text for s in segment(doc.text, base_language(guess.lang), doc.paragraphs)]
 
 
 def align_texts(
