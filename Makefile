@@ -7,7 +7,7 @@ BENCHMARKS ?= ../shared/benchmarks
 BENCH_WORK ?= /tmp/corpus-bench
 CHAPTERS ?= 0
 
-.PHONY: install corpus test lint bench bench-align clean
+.PHONY: install corpus test lint bench bench-align bench-langs clean
 
 install: $(VENV)/.installed
 
@@ -37,6 +37,14 @@ bench: install
 BIBLE_CHAPTERS ?= 40
 bench-align: install
 	$(PY) scripts/bench_align.py --benchmarks $(BENCHMARKS) --bible-chapters $(BIBLE_CHAPTERS)
+
+# Every language of ntrex-world (or LANGS=eng,jpn,tha,...; DOCS=N first documents), per
+# language: segmentation, language ID, grouping, share kept, pair precision/recall.
+LANGS ?=
+DOCS ?= 0
+LANGS_CACHE ?= $(BENCH_WORK)-langs/cache
+bench-langs: install
+	$(PY) scripts/bench_langs.py $(BENCHMARKS) --langs '$(LANGS)' --docs $(DOCS) --work $(BENCH_WORK)-langs --cache-dir $(LANGS_CACHE)
 
 clean:
 	rm -rf output $(VENV)
