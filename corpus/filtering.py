@@ -15,10 +15,9 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
-import langcodes
 import pyarrow as pa
 
-from corpus.langid import base_language, bcp47, detect_text
+from corpus.langid import base_language, close_languages, detect_text
 from corpus.scripts import ends_sentence, script_counts, word_count
 
 _MAX_BOILERPLATE_WORDS = 4
@@ -29,11 +28,6 @@ _MIN_LANGID_CHARS = 20
 # A sentence is "in the other language" only when the detector gives that language at
 # least this probability.
 _LANGID_CONFIDENT = 0.9
-# Languages this close in CLDR's language-matching data (langcodes.tag_distance, the
-# smaller direction) are neighbours whose sentences a detector confuses: da/nb 12, nb/nn 20,
-# hr/bs 8, hr/sr 59, cs/sk 24, ms/id 14, fa/prs 4, hi/mr 30, zh-Hans/zh-Hant 54; unrelated
-# languages are 84 or more.
-_CLOSE_DISTANCE = 60
 # Beyond CLDR: when the detector assigns the other side's language to more than this share
 # of a pair's identifiable rows, it cannot tell the two apart on this data (Hindi/Nepali,
 # Danish/Nynorsk): real untranslated rows are a few, not a fifth.
@@ -140,13 +134,6 @@ def learn_length_ratio(texts_a: list[str], texts_b: list[str], scores: list[floa
     return LengthRatio(
         math.exp(center), spread, math.exp(center - half), math.exp(center + half), used
     )
-
-
-def close_languages(la: str, lb: str) -> bool:
-    """True for neighbours by CLDR language matching (see ``_CLOSE_DISTANCE``)."""
-    a, b = bcp47(la), bcp47(lb)
-    distance = min(langcodes.tag_distance(a, b), langcodes.tag_distance(b, a))
-    return distance <= _CLOSE_DISTANCE
 
 
 def main_scripts(texts: list[str]) -> set[str]:

@@ -1,9 +1,12 @@
 import re
+from pathlib import Path
 
 import pytest
 
 from corpus.langid import detect_text, identify
 from corpus.reading import read_inputs
+
+CASES_DIR = Path(__file__).parent / "cases" / "close-languages"
 
 
 def spans(text: str) -> list[tuple[int, int]]:
@@ -96,3 +99,12 @@ def test_languages_the_model_does_not_cover():
         assert default_model_covers(lang), lang
     for lang in ["bo", "dv", "ti", "yo", "zu", "ckb"]:
         assert not default_model_covers(lang), lang
+
+
+def test_paragraphs_in_a_close_neighbour_do_not_make_a_file_mixed():
+    da = (CASES_DIR / "c_da.txt").read_text(encoding="utf-8").split("\n")[:3]
+    nb = (CASES_DIR / "b_no.txt").read_text(encoding="utf-8").split("\n")[3:6]
+    text = "\n".join(da + nb)
+    # Before, the Bokmål lines made this Danish file "mixed" (test_mixed_file_is_flagged
+    # keeps a file of unrelated languages mixed).
+    assert not identify(text, spans(text)).mixed
