@@ -7,7 +7,7 @@ BENCHMARKS ?= ../shared/benchmarks
 BENCH_WORK ?= /tmp/corpus-bench
 CHAPTERS ?= 0
 
-.PHONY: install corpus test lint bench bench-align bench-inputs bench-candidates bench-encoder clean
+.PHONY: install corpus test lint bench bench-align bench-inputs bench-candidates bench-encoder bench-langs clean
 
 install: $(VENV)/.installed
 
@@ -52,6 +52,14 @@ bench-candidates: install
 BUILD_CHAPTERS ?= 100
 bench-encoder: install
 	$(PY) scripts/bench_encoder.py --benchmarks $(BENCHMARKS) --bible-chapters $(BIBLE_CHAPTERS) --build-chapters $(BUILD_CHAPTERS) $(ENCODER_FLAGS)
+
+# Every language of ntrex-world (or LANGS=eng,jpn,tha,...; DOCS=N first documents), per
+# language: segmentation, language ID, grouping, share kept, pair precision/recall.
+LANGS ?=
+DOCS ?= 0
+LANGS_CACHE ?= $(BENCH_WORK)-langs/cache
+bench-langs: install
+	$(PY) scripts/bench_langs.py $(BENCHMARKS) --langs '$(LANGS)' --docs $(DOCS) --work $(BENCH_WORK)-langs --cache-dir $(LANGS_CACHE)
 
 clean:
 	rm -rf output $(VENV)

@@ -449,6 +449,65 @@ def _merge_candidates(
     return sorted((a, b) for a, b in spans if a >= 0 and b <= n)
 
 
+def _fit(src: _Side, tgt: _Side, bead: tuple[int, int, int, int], ratio: float) -> tuple:
+    """Raw cosine and length factor of one bead (i, j, a, b), both sides non-empty."""
+    i, j, a, b = bead
+    cos = float(src.vec[a][i + a] @ tgt.vec[b][j + b])
+    length = float(_length_factor(src, tgt, i + a, [a], np.array([j + b]), b, ratio)[0, 0])
+    return cos, length
+
+
+def _absorb_fragments(
+    src: _Side,
+    tgt: _Side,
+    path: list[tuple[int, int, int, int]],
+    log_post: list[float],
+    params: AlignParams,
+    ratio: float,
+) -> tuple[list[tuple[int, int, int, int]], list[float]]:
+    """Join each unaligned sentence to a neighbouring bead when that makes the bead a better
+    translation: its cosine rises and its lengths balance no worse.
+
+    A sentence cut in two (after an abbreviation, an ellipsis, a section number) leaves a
+    fragment whose content is in the neighbour's counterpart. The DP weighs the join by
+    margin, and a longer span's margin is lowered by its higher cosines with every
+    neighbouring span, so it can prefer leaving the fragment alone at the cost of ``skip``;
+    the raw cosine against the same counterpart has no such bias. An unrelated sentence
+    dilutes the cosine and stays alone. The joined bead keeps its neighbour's posterior.
+    """
+    types = set(params.bead_types)
+    path, log_post = list(path), list(log_post)
+    k = 0
+    while k < len(path):
+        i, j, a, b = path[k]
+        if (a, b) not in ((1, 0), (0, 1)):
+            k += 1
+            continue
+        best = None
+        for n in (k - 1, k + 1):
+            if not 0 <= n < len(path) or not (path[n][2] and path[n][3]):
+                continue
+            ni, nj, na, nb = path[n]
+            joined = (min(i, ni), min(j, nj), na + a, nb + b)
+            if (na + a, nb + b) not in types:
+                continue
+            (cos0, len0), (cos1, len1) = (
+                _fit(src, tgt, path[n], ratio),
+                _fit(src, tgt, joined, ratio),
+            )
+            if cos1 > cos0 and len1 >= len0 and (best is None or cos1 - cos0 > best[0]):
+                best = (cos1 - cos0, n, joined)
+        if best is None:
+            k += 1
+            continue
+        _, n, joined = best
+        first = min(k, n)
+        path[first : first + 2] = [joined]
+        log_post[first : first + 2] = [log_post[n]]
+        k = first + 1
+    return path, log_post
+
+
 def align(
     src_emb: np.ndarray,
     tgt_emb: np.ndarray,
@@ -495,6 +554,7 @@ def _align(
         band = _Band.around(corners, n, m, params.band)
         _knn_in_band(src, tgt, band, params.knn)
         path, log_post = _dp(src, tgt, band, params, ratio, posterior=True)
+    path, log_post = _absorb_fragments(src, tgt, path, log_post, params, ratio)
     beads = []
     for (i, j, a, b), log_p in zip(path, log_post, strict=True):
         score = 0.0

