@@ -58,6 +58,10 @@ ARTICLES_SCHEMA = pa.schema(
         ("lang_mixed", pa.bool_()),
         ("article_id", pa.string()),
         ("n_sentences", pa.int32()),
+        # Probability that the file belongs to its article (null when alone), and for a
+        # file left alone, why (its best candidate and that pair's probability).
+        ("article_score", pa.float32()),
+        ("alone_reason", pa.string()),
     ]
 )
 
