@@ -7,7 +7,7 @@ BENCHMARKS ?= ../shared/benchmarks
 BENCH_WORK ?= /tmp/corpus-bench
 CHAPTERS ?= 0
 
-.PHONY: install corpus test lint bench bench-align bench-inputs bench-candidates bench-encoder bench-langs clean
+.PHONY: install corpus test lint bench bench-align bench-inputs bench-candidates bench-encoder bench-langs bench-grouping clean
 
 install: $(VENV)/.installed
 
@@ -60,6 +60,16 @@ DOCS ?= 0
 LANGS_CACHE ?= $(BENCH_WORK)-langs/cache
 bench-langs: install
 	$(PY) scripts/bench_langs.py $(BENCHMARKS) --langs '$(LANGS)' --docs $(DOCS) --work $(BENCH_WORK)-langs --cache-dir $(LANGS_CACHE)
+
+# The translation decision on labelled pairs (held-out precision/recall) and grouping end to
+# end: NTREX-world in batches of 8 languages, GROUPING_CHAPTERS Bible chapters, our negative set
+# and one-sentence translations. Embeddings persist in the two cache folders (resumable).
+GROUPING_CHAPTERS ?= 300
+NTREX_CACHE ?= $(BENCH_WORK)-grouping/ntrex-cache
+BIBLE_CACHE ?= $(BENCH_WORK)-grouping/bible-cache
+bench-grouping: install
+	$(PY) scripts/bench_grouping.py --benchmarks $(BENCHMARKS) --work $(BENCH_WORK) \
+		--bible-chapters $(GROUPING_CHAPTERS) --ntrex-cache $(NTREX_CACHE) --bible-cache $(BIBLE_CACHE)
 
 clean:
 	rm -rf output $(VENV)

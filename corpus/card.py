@@ -95,6 +95,47 @@ def _statistics(
     return lines
 
 
+# Bins of ``article_score`` shown in the card, highest first.
+_ARTICLE_SCORE_BINS = ((0.99, 1.0), (0.9, 0.99), (0.5, 0.9))
+_MAX_ALONE_LISTED = 50
+
+
+def _document_alignment(articles: pa.Table) -> list[str]:
+    """How sure the grouping is: article_score per file, and why files were left alone."""
+    scores = [s for s in articles.column("article_score").to_pylist() if s is not None]
+    alone = [
+        (path, reason)
+        for path, article, reason in zip(
+            articles.column("path").to_pylist(),
+            articles.column("article_id").to_pylist(),
+            articles.column("alone_reason").to_pylist(),
+            strict=True,
+        )
+        if article is None
+    ]
+    lines = [
+        "## Document alignment",
+        "",
+        "`article_score` in `articles.parquet` is the calibrated probability that a file "
+        "translates the others of its article, judged from each pair of files alone (see "
+        "`corpus/grouping.py`); every pair row's `score` is multiplied by the probability "
+        "of its two files, so `--min-score` also removes the rows of doubtful articles.",
+        "",
+        "| article_score | files |",
+        "| --- | --- |",
+    ]
+    for lo, hi in _ARTICLE_SCORE_BINS:
+        n = sum(1 for s in scores if lo <= s < hi or (hi == 1.0 and s == 1.0))
+        lines.append(f"| {lo:.2f} to {hi:.2f} | {n} |")
+    lines += [f"| alone | {len(alone)} |", ""]
+    if alone:
+        lines += [f"- `{path}`: {reason}" for path, reason in alone[:_MAX_ALONE_LISTED]]
+        if len(alone) > _MAX_ALONE_LISTED:
+            lines.append(f"- ... and {len(alone) - _MAX_ALONE_LISTED} more (`alone_reason`)")
+        lines.append("")
+    return lines
+
+
 def render(
     summary: BuildSummary,
     *,
@@ -105,6 +146,7 @@ def render(
     figures: dict[str, str],
     sentences_per_lang: dict[str, int],
     data_files: dict[str, list[str]],
+    articles: pa.Table,
 ) -> str:
     """The card's Markdown: YAML configs (``data_files``: config name -> its Parquet files,
     relative to the output folder), counts, statistics, columns and provenance."""
@@ -141,6 +183,7 @@ def render(
         "Parquet files directly with pandas, pyarrow or DuckDB.",
         "",
         *_statistics(summary, files_langs, sentences_per_lang, tables, figures),
+        *_document_alignment(articles),
         "## Columns",
         "",
         "- `translation`: struct with one field per language code (Hugging Face `Translation`).",

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import combinations
 from pathlib import Path
 
@@ -81,6 +81,21 @@ class SourceFile:
     first_sentence_id: int  # global id of its first sentence in sentences.parquet
     embeddings: np.ndarray | None = None
     article_id: str | None = None
+    article_score: float | None = None  # probability that the file belongs to its article
+    alone_reason: str | None = None  # why a file has no article
+
+    def grouping_view(self) -> ArticleFile:
+        """What grouping sees of the file."""
+        return ArticleFile(
+            self.doc.sha256,
+            self.lang.lang,
+            self.embeddings,
+            self.doc.text,
+            np.array([len(s.text) for s in self.sentences]),
+            self.doc.path,
+            self.lang.mixed,
+            tuple(s.text for s in self.sentences),
+        )
 
     def span_text(self, ids: tuple[int, ...]) -> str:
         """Text from the first to the last of consecutive sentences, whitespace collapsed."""
@@ -317,9 +332,7 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
                 f.embeddings = embeddings[start : start + len(f.sentences)]
 
         with _timed(timings, "group", cpu):
-            copies = near_duplicates(
-                [ArticleFile(f.doc.sha256, f.lang.lang, f.embeddings, f.doc.text) for f in files]
-            )
+            copies = near_duplicates([f.grouping_view() for f in files])
             skipped += [
                 Skipped(
                     files[c.a].doc.path,
@@ -333,19 +346,25 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
             for f in files:
                 f.first_sentence_id = next_id
                 next_id += len(f.sentences)
-            grouping = group_articles(
-                [ArticleFile(f.doc.sha256, f.lang.lang, f.embeddings) for f in files]
-            )
+            grouping = group_articles([f.grouping_view() for f in files])
             articles: dict[str, list[SourceFile]] = defaultdict(list)
-            for f, article_id in zip(files, grouping.article_ids, strict=True):
-                f.article_id = article_id
-                if article_id is not None:
-                    articles[article_id].append(f)
+            for k, f in enumerate(files):
+                f.article_id = grouping.article_ids[k]
+                f.article_score = grouping.article_scores[k]
+                f.alone_reason = grouping.alone_reasons[k]
+                if f.article_id is not None:
+                    articles[f.article_id].append(f)
+            # Per two files of an article (paths in order): the probability they translate.
+            pair_probability = {
+                (files[i].doc.path, files[j].doc.path): p
+                for (i, j), p in grouping.pair_probabilities.items()
+            }
         if not articles:
             langs = sorted({f.lang.lang for f in files})
+            reason = next((f"; {f.doc.path}: {f.alone_reason}" for f in files), "")
             raise CorpusError(
                 f"{input_dir}: no two files are translations of each other "
-                f"({len(files)} files in {', '.join(langs)}); nothing to align"
+                f"({len(files)} files in {', '.join(langs)}{reason}); nothing to align"
             )
 
         all_langs = sorted({f.lang.lang for f in files if f.article_id is not None})
@@ -368,6 +387,7 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
                 disable=not options.progress,
             ):
                 by_lang = {f.lang.lang: f for f in members[article_id]}
+                pair_beads = _fold_pair_probability(pair_beads, by_lang, pair_probability)
                 for (la, lb), beads in pair_beads.items():
                     pair_tables[(la, lb)].append(_pair_table(by_lang[la], by_lang[lb], beads))
                 tuples = [t for t in multiway(pair_beads) if t.score >= options.filters.min_score]
@@ -389,7 +409,8 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
 
     with _timed(timings, "write", cpu), atomic_output(out, force=options.force) as staging:
         write_table(_sentences_table(files), staging / "sentences.parquet")
-        write_table(_articles_table(files), staging / "articles.parquet")
+        articles_table = _articles_table(files)
+        write_table(articles_table, staging / "articles.parquet")
         multi = pa.concat_tables(multi_tables)
         data_files = {
             name: [f"data/{name}/{file}" for file in write_config(table, staging / "data" / name)]
@@ -425,10 +446,30 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
                 figures=write_plots(tables, staging),
                 sentences_per_lang=_sentences_per_lang(files),
                 data_files=data_files,
+                articles=articles_table,
             ),
             encoding="utf-8",
         )
     return summary
+
+
+def _fold_pair_probability(
+    pair_beads: dict[tuple[str, str], list[Bead]],
+    by_lang: dict[str, SourceFile],
+    probabilities: dict[tuple[str, str], float],
+) -> dict[tuple[str, str], list[Bead]]:
+    """Bead scores times the probability that the two files translate each other.
+
+    A bead's score is P(bead right | the files are translations); the product is the
+    probability that it is right at all, so no bead of a doubtful pair of files keeps a
+    confident score and ``--min-score`` removes it.
+    """
+    folded = {}
+    for (la, lb), beads in pair_beads.items():
+        a, b = by_lang[la].doc.path, by_lang[lb].doc.path
+        p = probabilities[(a, b)] if (a, b) in probabilities else probabilities[(b, a)]
+        folded[(la, lb)] = [replace(bead, score=bead.score * p) for bead in beads]
+    return folded
 
 
 # What an alignment depends on besides its input: the aligner's code and parameters.
@@ -610,6 +651,8 @@ def _articles_table(files: list[SourceFile]) -> pa.Table:
             "url": f.doc.url,
             "title": f.doc.title,
             "date": f.doc.date,
+            "article_score": f.article_score,
+            "alone_reason": f.alone_reason,
         }
         for f in files
     ]

@@ -73,6 +73,10 @@ ARTICLES_SCHEMA = pa.schema(
         ("url", pa.string()),  # null where the input gives none (plain text files)
         ("title", pa.string()),
         ("date", pa.string()),
+        # Probability that the file belongs to its article (null when alone), and for a
+        # file left alone, why (its best candidate and that pair's probability).
+        ("article_score", pa.float32()),
+        ("alone_reason", pa.string()),
     ]
 )
 

