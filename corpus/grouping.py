@@ -43,6 +43,10 @@ _TIE = 0.01  # margins this close to a sentence's best count as ties (good match
 # A null distribution needs this many unrelated sentence pairs; below it the pooled
 # cross-language null of the folder is used, and without that the pair cannot be judged.
 MIN_NULL_CELLS = 12
+# Below this many, a folder null is mostly the pair's own cells (see ``pair_probability``);
+# the pair's cells outside its chain then stand in when there are at least MIN_OWN_CELLS.
+SMALL_NULL_CELLS = 48
+MIN_OWN_CELLS = 6
 _NULL_SAMPLE = 4000  # sentence pairs drawn per language pair for its null distribution
 _SHUFFLES = 8  # column permutations that give a pair its own chance-level chain length
 STRONG_Z = 3.0  # a match this many null scales above the null centre counts as confident
@@ -235,10 +239,12 @@ def anchors(text: str) -> set[str]:
 
 
 def _anchor_agreement(a: str, b: str) -> float:
-    """2 * Jaccard(anchors) - 1 in [-1, 1]; 0 (no evidence) with fewer than two anchors."""
+    """2 * Jaccard(anchors) - 1 in [-1, 1]; 0 (no evidence) with fewer than two anchors or
+    none on one side (the CJK case: "twelve million" against "1200万" scored -1)."""
     x, y = anchors(a), anchors(b)
     union = len(x | y)
-    return 2 * len(x & y) / union - 1 if union >= 2 else 0.0
+    # Numbers on one side only are no evidence: the other may spell them out in words.
+    return 2 * len(x & y) / union - 1 if union >= 2 and x and y else 0.0
 
 
 def pair_features(a: ArticleFile, b: ArticleFile, null: SentenceNull) -> np.ndarray:
@@ -289,10 +295,35 @@ def decision_probability(features: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-(w[0] + features @ w[1:])))
 
 
+def _own_null(a: ArticleFile, b: ArticleFile) -> SentenceNull | None:
+    """The null of the pair's own cells outside its chain of mutual matches: unrelated
+    sentence pairs by construction. None below ``MIN_OWN_CELLS`` such cells."""
+    sim = a.embeddings @ b.embeddings.T
+    rows, cols, _ = _mutual_matches(sim)
+    chain = _chain_cells(rows, cols)
+    outside = np.ones(sim.shape, bool)
+    outside[rows[chain], cols[chain]] = False
+    cos = sim[outside]
+    if len(cos) < MIN_OWN_CELLS:
+        return None
+    centre = float(np.median(cos))
+    scale = 1.4826 * float(np.median(np.abs(cos - centre)))
+    return SentenceNull(centre, max(scale, 1e-4), len(cos))
+
+
 def pair_probability(a: ArticleFile, b: ArticleFile, null: SentenceNull | None) -> float:
     """Calibrated probability that two files translate each other (0 for an empty file or
-    without a null distribution: nothing to judge against)."""
-    if null is None or len(a.embeddings) == 0 or len(b.embeddings) == 0:
+    without a null distribution: nothing to judge against).
+
+    A folder null from fewer than ``SMALL_NULL_CELLS`` sentence pairs (two short files
+    alone) holds the translations themselves (a third of the cells of two three-sentence
+    files) and sits too high; there the pair's own cells outside its chain are the null.
+    """
+    if len(a.embeddings) == 0 or len(b.embeddings) == 0:
+        return 0.0
+    if null is None or null.cells < SMALL_NULL_CELLS:
+        null = _own_null(a, b) or null
+    if null is None:
         return 0.0
     return float(decision_probability(pair_features(a, b, null)))
 
