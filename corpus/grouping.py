@@ -23,13 +23,14 @@ import re
 import unicodedata
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 
 import numpy as np
 
 from corpus.embedding import normalise
+from corpus.neighbours import nearest
 
 # A pair is linked when its calibrated probability of being a translation reaches this.
 MIN_PAIR_PROBABILITY = 0.5
@@ -345,17 +346,15 @@ def translation_score(a: np.ndarray, b: np.ndarray, k: int = 4) -> float:
 
 
 def _candidates(doc: np.ndarray, left: np.ndarray, right: np.ndarray, k: int) -> set[tuple]:
-    """Pairs (i, j), i from ``left`` and j from ``right``, where either is in the other's top k."""
+    """Pairs (i, j), i from ``left`` and j from ``right``, where either is among the other's
+    ``k`` nearest by document vector (``neighbours.nearest``: exact up to 20,000 files of a
+    language, an inverted-file index above, so the search stays near-linear)."""
     pairs: set[tuple[int, int]] = set()
     for rows, cols, flip in ((left, right, False), (right, left, True)):
-        kk = min(k, len(cols))
-        for start in range(0, len(rows), 1024):
-            block = rows[start : start + 1024]
-            sim = doc[block] @ doc[cols].T
-            top = np.argpartition(-sim, kk - 1, axis=1)[:, :kk]
-            for r, row_top in zip(block, top, strict=True):
-                for c in cols[row_top]:
-                    pairs.add((int(c), int(r)) if flip else (int(r), int(c)))
+        _, top = nearest(doc[cols], doc[rows], k)
+        for r, row_top in zip(rows, top, strict=True):
+            for c in cols[row_top[row_top >= 0]]:
+                pairs.add((int(c), int(r)) if flip else (int(r), int(c)))
     return pairs
 
 
@@ -473,26 +472,36 @@ def group_articles(
     *,
     candidates: int = 10,
     min_probability: float = MIN_PAIR_PROBABILITY,
+    metadata_pairs: Collection[tuple[int, int]] = (),
 ) -> Grouping:
     """Assign an article id to every file that has a convincing translation.
 
     Every candidate pair is judged on its own (``pair_probability``); pairs that reach
     ``min_probability`` and are each other's most probable in that language are joined,
-    most probable first. Returns, per file, its article id and the probability of the
-    best link that holds it there, or (alone) the reason, naming its best candidate.
+    most probable first. ``metadata_pairs`` (index pairs, e.g. from ``url_matching``) are
+    judged beside the ``candidates`` nearest neighbours. Returns, per file, its article id
+    and the probability of the best link that holds it there, or (alone) the reason, naming
+    its best candidate.
     """
     if not files:
         return Grouping([], [], [], [], {})
     doc = _document_vectors(files)
     by_lang = _by_lang(files)
     nulls = language_nulls(files)
+    # Candidates from URLs and hreflang links (``url_matching``) join the nearest
+    # neighbours; they are judged like any other pair, so metadata never links texts alone.
+    from_metadata: dict[tuple[str, str], set[tuple[int, int]]] = defaultdict(set)
+    for i, j in metadata_pairs:
+        (la, i), (lb, j) = sorted([(files[i].lang, i), (files[j].lang, j)])
+        if la != lb:
+            from_metadata[(la, lb)].add((i, j))
     links: list[Link] = []
     best_seen: dict[int, tuple[float, int]] = {}  # file -> (probability, other file)
     for la, lb in combinations(sorted(by_lang), 2):
         left, right = np.array(by_lang[la]), np.array(by_lang[lb])
         judged = [
             Link(i, j, pair_probability(files[i], files[j], nulls[(la, lb)]))
-            for i, j in sorted(_candidates(doc, left, right, candidates))
+            for i, j in sorted(_candidates(doc, left, right, candidates) | from_metadata[(la, lb)])
         ]
         for link in judged:
             for end, other in ((link.a, link.b), (link.b, link.a)):

@@ -39,6 +39,7 @@ from corpus.langid import LanguageGuess, base_language, identify
 from corpus.plots import write_plots
 from corpus.reading import Document, Skipped, read_document, read_inputs
 from corpus.segmentation import Sentence, segment
+from corpus.url_matching import url_candidates
 from corpus.writing import (
     ARTICLES_SCHEMA,
     SENTENCES_SCHEMA,
@@ -346,7 +347,14 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
             for f in files:
                 f.first_sentence_id = next_id
                 next_id += len(f.sentences)
-            grouping = group_articles([f.grouping_view() for f in files])
+            grouping = group_articles(
+                [f.grouping_view() for f in files],
+                metadata_pairs=url_candidates(
+                    [f.doc.url for f in files],
+                    [f.lang.lang for f in files],
+                    [f.doc.hreflang for f in files],
+                ),
+            )
             articles: dict[str, list[SourceFile]] = defaultdict(list)
             for k, f in enumerate(files):
                 f.article_id = grouping.article_ids[k]

@@ -258,3 +258,13 @@ def test_decision_precision_and_recall_on_the_held_out_half(encoder, tmp_path):
     # No comparable story, nor any unrelated story, is taken for a translation.
     for source in ("comparable", "comparable-unrelated"):
         assert result[source]["negatives"] >= 12 and result[source]["false_pos"] == 0, result
+
+
+def test_metadata_candidates_are_judged_like_any_other():
+    files = synthetic_docs(6, ["en", "fr"])  # files 2a (en) and 2a + 1 (fr) translate
+    # No nearest-neighbour candidates at all: only what the URLs propose is judged.
+    grouping = group_articles(files, candidates=0, metadata_pairs={(0, 1), (2, 5)})
+    ids = grouping.article_ids
+    assert ids[0] is not None and ids[0] == ids[1]  # a URL match of a translation: linked
+    assert ids[2] is None and ids[5] is None  # a URL match of unrelated texts: never linked
+    assert all(ids[k] is None for k in (3, 4, 6, 7, 8, 9, 10, 11))
