@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
+from huggingface_hub import DatasetCardData
 
 from corpus.alignment import AlignParams
 from corpus.segmentation import segmenter_description
@@ -136,6 +137,16 @@ def _document_alignment(articles: pa.Table) -> list[str]:
     return lines
 
 
+# The Hub's size buckets (number of rows), as its dataset cards name them.
+_SIZE_BUCKETS = ((1e3, "n<1K"), (1e4, "1K<n<10K"), (1e5, "10K<n<100K"), (1e6, "100K<n<1M"),
+                 (1e7, "1M<n<10M"), (1e8, "10M<n<100M"), (1e9, "100M<n<1B"))  # fmt: skip
+
+
+def size_category(n_rows: int) -> str:
+    """The Hugging Face Hub size category of a dataset of ``n_rows`` rows ("1K<n<10K")."""
+    return next((name for top, name in _SIZE_BUCKETS if n_rows < top), "n>1B")
+
+
 def render(
     summary: BuildSummary,
     *,
@@ -153,14 +164,21 @@ def render(
     rows = {**summary.pairs, "multiway": summary.n_multiway}
     # Only configs with rows are declared: `datasets` cannot load a split without any. Files
     # are listed by name, and their names change with their content (see writing.py).
-    yaml = ["---", "configs:"] if any(rows.values()) else ["---"]
-    for name, files in data_files.items():
-        if rows[name]:
-            yaml += [f"- config_name: {name}", "  data_files:", "  - split: train", "    path:"]
-            yaml += [f"    - {path}" for path in files]
     langs = sorted(set(files_langs))
-    yaml += ["language:", *[f"- {lang}" for lang in langs], "task_categories:", "- translation"]
-    yaml += ["---", ""]
+    card_data = DatasetCardData(
+        # BCP 47 tags as the Hub expects them ("zh_Hans" is written zh-Hans).
+        language=[lang.replace("_", "-") for lang in langs],
+        # The builder cannot know the licence of the articles: whoever publishes sets it.
+        license="unknown",
+        task_categories=["translation"],
+        size_categories=[size_category(sum(summary.pairs.values()))],
+        configs=[
+            {"config_name": name, "data_files": [{"split": "train", "path": files}]}
+            for name, files in data_files.items()
+            if rows[name]
+        ],
+    )
+    yaml = ["---", card_data.to_yaml(), "---", ""]
     per_lang = Counter(files_langs)
     params = AlignParams()
     lines = [

@@ -611,3 +611,25 @@ def test_version_and_usage_errors_list_the_choices(sample_build, tmp_path):
     assert list(tmp_path.iterdir()) == []
     result = runner.invoke(app, ["align", "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0 and "beads: [src]:[tgt]:score" in result.output
+
+
+def test_card_metadata_round_trips_through_huggingface_hub(sample_build):
+    from huggingface_hub import DatasetCard
+
+    data = DatasetCard.load(sample_build / "README.md").data
+    assert data.task_categories == ["translation"] and data.license == "unknown"
+    langs = pq.read_table(sample_build / "articles.parquet").column("lang").to_pylist()
+    assert data.language == sorted(set(langs)) and data.size_categories == ["n<1K"]
+    configs = {c["config_name"]: c["data_files"][0] for c in data.configs}
+    assert sorted(configs) == ["ar-hi", "ar-sv", "hi-sv", "multiway"]
+    for name, files in configs.items():
+        assert files["split"] == "train"
+        assert all((sample_build / path).is_file() for path in files["path"]), name
+
+
+def test_size_categories_follow_the_hub_buckets():
+    from corpus.card import size_category
+
+    assert [size_category(n) for n in (0, 999, 1000, 54_321, 2_000_000_000)] == [
+        "n<1K", "n<1K", "1K<n<10K", "10K<n<100K", "n>1B"
+    ]  # fmt: skip
