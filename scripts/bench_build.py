@@ -39,17 +39,20 @@ sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 from make_bible_input import make_input  # noqa: E402
 
 
-def run_worker(args: list[str]) -> dict:
-    """Run this script's worker mode in a fresh process; returns its JSON line."""
+def run_worker(args: list[str], script: str = __file__, env: dict | None = None) -> dict:
+    """Run a benchmark script's worker mode (``script --worker ARGS``, this one by default)
+    in a fresh process, so each measurement has its own peak RSS and thread state; returns
+    its last JSON line. Exits with the worker's stderr tail when it fails."""
     done = subprocess.run(
-        [sys.executable, __file__, "--worker", *args],
+        [sys.executable, script, "--worker", *args],
         capture_output=True,
         text=True,
         check=False,
         cwd=ROOT,
+        env=env,
     )
     if done.returncode != 0:
-        sys.exit(f"worker {args[0]} failed:\n{done.stderr[-3000:]}")
+        sys.exit(f"worker {args} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

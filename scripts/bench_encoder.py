@@ -32,7 +32,6 @@ import csv
 import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,6 +41,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
+import bench_build  # noqa: E402
+
 REPORT = ROOT / "output" / "bench" / "encoder.json"
 NTREX = ["zho-CN", "jpn", "kor", "tha", "rus", "ell", "heb", "amh", "ben", "tam", "kat", "mya"]
 BIBLE = ["ar", "sv", "hi", "fa", "en"]
@@ -71,21 +72,9 @@ def sentences(benchmarks: Path, per_source: int) -> list[tuple[str, str]]:
 
 
 def run_worker(args: list[str], one_thread: bool = False) -> dict:
-    """This script's worker mode in a fresh process; returns its last JSON line."""
-    env = dict(os.environ)
-    if one_thread:
-        env["OMP_NUM_THREADS"] = "1"
-    done = subprocess.run(
-        [sys.executable, __file__, "--worker", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-        env=env,
-    )
-    if done.returncode != 0:
-        sys.exit(f"worker {args} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    """This script's worker mode in a fresh process (one OpenMP thread if ``one_thread``)."""
+    env = dict(os.environ, OMP_NUM_THREADS="1") if one_thread else None
+    return bench_build.run_worker(args, __file__, env)
 
 
 def worker_encode(precision: str, threads: str, texts_file: str, rows_file: str) -> dict:
