@@ -42,21 +42,11 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from corpus.embedding import Encoder, normalise
+from corpus.records import Bead, MultiBead
 
 BeadType = tuple[int, int]
 
 
-@dataclass(frozen=True)
-class Bead:
-    """Source and target sentence indices (0-based, consecutive) and a confidence in [0, 1]."""
-
-    src: tuple[int, ...]
-    tgt: tuple[int, ...]
-    score: float
-
-    @property
-    def align_type(self) -> str:
-        return f"{len(self.src)}-{len(self.tgt)}"
 
 
 @dataclass(frozen=True)
@@ -576,12 +566,6 @@ def _align(
     return beads
 
 
-@dataclass(frozen=True)
-class MultiBead:
-    """Sentences of several languages that the pairwise alignments tie together."""
-
-    ids: dict[str, tuple[int, ...]]  # language -> sentence indices in that language's file
-    score: float  # mean confidence of the pairwise beads inside the tuple
 
 
 def multiway(pair_beads: dict[tuple[str, str], list[Bead]]) -> list[MultiBead]:

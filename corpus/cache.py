@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from corpus.alignment import Bead
 from corpus.embedding import Encoder
+from corpus.records import Bead
 
 SCHEMA_VERSION = "1"
 _CHUNK = 500  # keys per SELECT ... IN (...), below SQLite's bound-parameter limit

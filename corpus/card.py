@@ -12,11 +12,11 @@ import pyarrow as pa
 from huggingface_hub import DatasetCardData
 
 from corpus.alignment import AlignParams
+from corpus.options import BuildOptions, BuildSummary
 from corpus.segmentation import segmenter_description
 
 if TYPE_CHECKING:
     from corpus.embedding import Encoder
-    from corpus.pipeline import BuildOptions, BuildSummary
 
 
 def _version(package: str) -> str:

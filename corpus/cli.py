@@ -24,11 +24,12 @@ from rich.text import Text
 from corpus.errors import CorpusError, UsageError
 from corpus.exporting import FORMATS, export
 from corpus.extraction import DEFAULT_FIELDS
+from corpus.file_alignment import align_files, alignment_text, write_alignment
 from corpus.filtering import FilterOptions
-from corpus.pipeline import BuildOptions, BuildSummary, align_files, build
+from corpus.options import BuildOptions, BuildSummary
+from corpus.pipeline import build
 from corpus.reading import DATASET_NAME, cached_dataset
 from corpus.showing import show_text
-from corpus.writing import alignment_text, write_alignment
 
 app = typer.Typer(
     add_completion=False,

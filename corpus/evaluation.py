@@ -6,43 +6,14 @@ Implements the standard definition used by Vecalign's ``score.py`` and Bertalign
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-Bead = tuple[tuple[int, ...], tuple[int, ...]]
-
-_INDEX_LIST = re.compile(r"\[\s*(\d+(?:\s*,\s*\d+)*)?\s*\]")
+from corpus.records import BeadIds, parse_beads
 
 
-def _parse_indices(field: str) -> tuple[int, ...] | None:
-    match = _INDEX_LIST.fullmatch(field.strip())
-    if match is None:
-        return None
-    return tuple(int(i) for i in match.group(1).split(",")) if match.group(1) else ()
-
-
-def parse_beads(text: str) -> list[Bead]:
-    """Parse ``[src ids]:[tgt ids]`` lines, one bead per line, 0-based indices.
-
-    A third ``:score`` field (aligner output) is ignored. Blank lines are skipped. Beads are
-    returned as written: cleaning (empty beads, duplicates) is the scorer's job.
-    """
-    beads: list[Bead] = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        fields = line.split(":")
-        src = _parse_indices(fields[0])
-        tgt = _parse_indices(fields[1]) if len(fields) > 1 else None
-        if src is None or tgt is None or len(fields) > 3:
-            raise ValueError(f"line {lineno}: expected '[src ids]:[tgt ids][:score]', got {line!r}")
-        beads.append((src, tgt))
-    return beads
-
-
-def read_beads(path: Path) -> list[Bead]:
+def read_beads(path: Path) -> list[BeadIds]:
     """Read one document's beads from a ``.defr``-style file."""
     try:
         return parse_beads(path.read_text(encoding="utf-8"))
@@ -50,11 +21,6 @@ def read_beads(path: Path) -> list[Bead]:
         raise ValueError(f"{path}: {err}") from err
 
 
-def format_bead(bead: Bead, score: float | None = None) -> str:
-    """Format a bead as ``[0]:[0, 1]`` or, with a score, ``[0]:[0, 1]:0.87``."""
-    src, tgt = bead
-    text = f"{list(src)}:{list(tgt)}"
-    return text if score is None else f"{text}:{score}"
 
 
 @dataclass(frozen=True)
@@ -73,11 +39,11 @@ class AlignmentScores:
     n_gold_beads: int
 
 
-def _links(beads: Iterable[Bead]) -> set[tuple[int, int]]:
+def _links(beads: Iterable[BeadIds]) -> set[tuple[int, int]]:
     return {(s, t) for src, tgt in beads for s in src for t in tgt}
 
 
-def _match_counts(candidates: set[Bead], reference: set[Bead]) -> tuple[int, int]:
+def _match_counts(candidates: set[BeadIds], reference: set[BeadIds]) -> tuple[int, int]:
     """Count candidates found in reference exactly (strict) and exactly or by a link (lax)."""
     ref_links = _links(reference)
     strict = lax = 0
@@ -99,7 +65,9 @@ def _prf(precision: float, recall: float) -> PRF:
     return PRF(precision, recall, f1)
 
 
-def score_alignments(gold: Sequence[list[Bead]], test: Sequence[list[Bead]]) -> AlignmentScores:
+def score_alignments(
+    gold: Sequence[list[BeadIds]], test: Sequence[list[BeadIds]]
+) -> AlignmentScores:
     """Score test beads against gold beads, one list per document, micro-averaged over beads."""
     if len(gold) != len(test):
         raise ValueError(f"{len(gold)} gold documents but {len(test)} test documents")

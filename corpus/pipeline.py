@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing, contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from itertools import combinations
 from pathlib import Path
 
@@ -22,7 +22,7 @@ import pyarrow as pa
 from tqdm.auto import tqdm
 
 from corpus import alignment, card
-from corpus.alignment import AlignParams, Bead, MultiBead, align, joined_embedder, multiway
+from corpus.alignment import AlignParams, align, multiway
 from corpus.cache import EmbeddingCache, default_cache_dir, encode_cached, model_id
 from corpus.embedding import (
     DEFAULT_MODEL,
@@ -32,44 +32,24 @@ from corpus.embedding import (
     model_folder,
 )
 from corpus.errors import CorpusError
-from corpus.extraction import DEFAULT_FIELDS, FieldNames
-from corpus.filtering import FilterOptions, LengthRatio, filter_pairs
+from corpus.filtering import LengthRatio, filter_pairs
 from corpus.grouping import ArticleFile, group_articles, near_duplicates
 from corpus.langid import LanguageGuess, base_language, identify
+from corpus.options import BuildOptions, BuildSummary
+from corpus.output_folder import atomic_output, check_output, output_lock, pause_point
 from corpus.plots import write_plots
-from corpus.reading import Document, Skipped, read_document, read_inputs
+from corpus.reading import Document, Skipped, read_inputs
+from corpus.records import Bead, MultiBead
 from corpus.segmentation import Sentence, segment
+from corpus.tables import ARTICLES_SCHEMA, SENTENCES_SCHEMA, bead_table
 from corpus.url_matching import url_candidates
-from corpus.writing import (
-    ARTICLES_SCHEMA,
-    SENTENCES_SCHEMA,
-    atomic_output,
-    bead_table,
-    check_output,
-    output_lock,
-    pause_point,
-    write_config,
-    write_table,
-)
+from corpus.writing import write_config, write_table
 
 # A long article has a few hundred sentences and a whole book tens of thousands; beyond this
 # a file is a dump, not an article, and embedding it would take hours.
 MAX_SENTENCES_PER_FILE = 50_000
 
 
-@dataclass(frozen=True)
-class BuildOptions:
-    model: str | None = None  # None: the bundled multilingual-e5-small
-    batch_size: int = 32
-    precision: str = "auto"  # embedding.PRECISIONS: the machine's best, or one forced
-    filters: FilterOptions = field(default_factory=FilterOptions)
-    progress: bool = True
-    force: bool = False  # replace an --out folder that this tool did not write
-    command: str = ""  # the command line, recorded in the dataset card
-    cache: bool = True  # reuse embeddings of sentences seen in earlier builds
-    cache_dir: Path | None = None  # None: default_cache_dir(out)
-    fields: FieldNames = DEFAULT_FIELDS  # field names of JSON-lines and Parquet dumps
-    data_files_only: bool | None = None  # read dumps only (a dataset); None: detect
 
 
 @dataclass
@@ -107,25 +87,6 @@ class SourceFile:
         return [self.first_sentence_id + i for i in ids]
 
 
-@dataclass
-class BuildSummary:
-    out: Path
-    n_files: int
-    n_articles: int
-    n_sentences: int
-    pairs: dict[str, int]  # rows per language-pair config, e.g. {"ar-sv": 25}
-    n_multiway: int
-    skipped: list[Skipped]
-    warnings: list[str]
-    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
-    cpu: dict[str, float] = field(default_factory=dict)  # process CPU seconds per stage
-    n_encoded: int = 0  # sentences passed to the model
-    n_cached: int = 0  # distinct sentences whose embedding came from the cache
-    removed: dict[str, dict[str, int]] = field(default_factory=dict)  # per pair, per filter
-    n_not_text: int = 0  # control characters and non-characters removed at read time
-    n_files_not_text: int = 0  # files they were removed from
-    length_ratios: dict[str, LengthRatio] = field(default_factory=dict)  # per pair
-    close_pairs: list[str] = field(default_factory=list)  # pairs langid does not separate
 
 
 def cpu_seconds() -> float:
@@ -570,63 +531,12 @@ def _sentences_per_lang(files: list[SourceFile]) -> dict[str, int]:
     return dict(counts)
 
 
-@dataclass(frozen=True)
-class FileAlignment:
-    """``corpus align``'s result: the sentences of both files and the beads between them."""
-
-    src: list[str]
-    tgt: list[str]
-    beads: list[Bead]
-    n_encoded: int  # strings passed to the encoder, joined spans included
 
 
-def file_sentences(path: Path, presegmented: bool) -> list[str]:
-    """One file's sentences: its lines as they are, or segmented like ``build`` does."""
-    path = path.absolute()
-    doc = read_document(path, path.parent)
-    if presegmented:
-        lines = doc.text.split("\n")
-        return lines[:-1] if lines[-1] == "" else lines
-    guess = identify(doc.text, doc.paragraphs)
-    return [s.text for s in segment(doc.text, base_language(guess.lang), doc.paragraphs)]
 
 
-def align_texts(
-    src: list[str],
-    tgt: list[str],
-    encoder: Encoder,
-    batch_size: int = 32,
-    progress: bool = False,
-    rescore_merges: bool = False,
-) -> list[Bead]:
-    """Align two lists of sentences with the aligner ``build`` uses.
-
-    ``rescore_merges`` adds the second pass that embeds the joined text of merge
-    candidates (about 0.2 more strings per sentence).
-    """
-    emb = encoder.encode(src + tgt, batch_size=batch_size, show_progress_bar=progress)
-    return align(
-        emb[: len(src)],
-        emb[len(src) :],
-        [len(t) for t in src],
-        [len(t) for t in tgt],
-        AlignParams(),
-        joined_embedder(encoder, src, tgt, batch_size) if rescore_merges else None,
-    )
 
 
-def align_files(
-    src_path: Path,
-    tgt_path: Path,
-    options: BuildOptions,
-    presegmented: bool = False,
-    rescore_merges: bool = False,
-) -> FileAlignment:
-    """Sentences of two files aligned: the pipeline of ``build`` for one known pair."""
-    src, tgt = file_sentences(src_path, presegmented), file_sentences(tgt_path, presegmented)
-    encoder = load_encoder(options.model, options.precision)
-    beads = align_texts(src, tgt, encoder, options.batch_size, options.progress, rescore_merges)
-    return FileAlignment(src, tgt, beads, encoder.n_encoded)
 
 
 def _sentences_table(files: list[SourceFile]) -> pa.Table:

@@ -22,10 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-from corpus.alignment import Bead, align, joined_embedder
+from corpus.alignment import align, joined_embedder
 from corpus.embedding import load_encoder, normalise
 from corpus.evaluation import AlignmentScores, read_beads, score_alignments
-from corpus.pipeline import file_sentences
+from corpus.file_alignment import file_sentences
+from corpus.records import Bead
 
 BIBLE_PAIRS = [("ar", "sv"), ("ar", "hi"), ("hi", "sv"), ("fa", "sv"), ("en", "sv")]
 SCORE_BINS = [(0.9, 1.0), (0.8, 0.9), (0.5, 0.8), (0.0, 0.5), (0.5, 1.0)]

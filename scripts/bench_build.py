@@ -59,7 +59,8 @@ def run_worker(args: list[str], script: str = __file__, env: dict | None = None)
 def worker_build(
     src: str, out: str, cache_dir: str, batch_size: str, precision: str = "auto"
 ) -> dict:
-    from corpus.pipeline import BuildOptions, build, cpu_seconds
+    from corpus.options import BuildOptions
+    from corpus.pipeline import build, cpu_seconds
 
     start = time.perf_counter()
     options = BuildOptions(

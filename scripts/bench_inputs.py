@@ -35,7 +35,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from test_extraction import news_page, ntrex_articles  # noqa: E402
 
-from corpus.pipeline import BuildOptions, build  # noqa: E402
+from corpus.options import BuildOptions  # noqa: E402
+from corpus.pipeline import build  # noqa: E402
 from corpus.reading import read_inputs  # noqa: E402
 
 # Languages the bundled model covers, written with spaces and final punctuation, and not close

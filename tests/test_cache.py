@@ -7,11 +7,12 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from corpus.alignment import Bead
 from corpus.cache import EmbeddingCache, encode_cached, model_id
 from corpus.cli import app
 from corpus.embedding import load_encoder
-from corpus.pipeline import BuildOptions, build
+from corpus.options import BuildOptions
+from corpus.pipeline import build
+from corpus.records import Bead
 from tests.conftest import SAMPLE
 
 

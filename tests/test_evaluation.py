@@ -6,20 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from corpus.evaluation import (
-    PRF,
-    AlignmentScores,
-    Bead,
-    format_bead,
-    parse_beads,
-    read_beads,
-    score_alignments,
-)
+from corpus.evaluation import PRF, AlignmentScores, read_beads, score_alignments
+from corpus.records import BeadIds, parse_beads
 
 GOLD_TEST0 = Path(__file__).resolve().parents[1] / "../shared/benchmarks/textberg/test0.defr"
 
 
-def beads(text: str) -> list[Bead]:
+def beads(text: str) -> list[BeadIds]:
     return parse_beads(text.replace(";", "\n"))
 
 
@@ -31,31 +24,6 @@ def score(gold: str, test: str) -> AlignmentScores:
 def assert_prf(actual: PRF, precision: float, recall: float, f1: float) -> None:
     # pytest.approx does not look inside dataclasses, so compare the fields as a tuple.
     assert (actual.precision, actual.recall, actual.f1) == pytest.approx((precision, recall, f1))
-
-
-def test_parse_beads_reads_both_sides_and_ignores_score() -> None:
-    text = "[0]:[0, 1]\n[2, 3]:[2]:0.87\n\n[]:[3]:-0.5\n[4]:[]\n"
-    assert parse_beads(text) == [((0,), (0, 1)), ((2, 3), (2,)), ((), (3,)), ((4,), ())]
-
-
-@pytest.mark.parametrize(
-    ("bead", "bead_score", "text"),
-    [
-        (((0,), (0, 1)), 0.87, "[0]:[0, 1]:0.87"),
-        (((), (5,)), 0.0, "[]:[5]:0.0"),
-        (((6, 7), (9, 10)), None, "[6, 7]:[9, 10]"),
-        (((16,), ()), None, "[16]:[]"),
-    ],
-)
-def test_format_bead_round_trips(bead: Bead, bead_score: float | None, text: str) -> None:
-    assert format_bead(bead, bead_score) == text
-    assert parse_beads(text) == [bead]
-
-
-@pytest.mark.parametrize("bad", ["[0]", "[0]:", "0:[1]", "[a]:[1]", "[0,]:[1]", "[0]:[1]:2:3"])
-def test_parse_beads_rejects_malformed_line_with_its_number(bad: str) -> None:
-    with pytest.raises(ValueError, match="line 2"):
-        parse_beads(f"[0]:[0]\n{bad}\n")
 
 
 def test_read_beads_names_the_file(tmp_path: Path) -> None:

@@ -7,7 +7,8 @@ import pytest
 
 from corpus.errors import UsageError
 from corpus.exporting import export
-from corpus.writing import bead_schema, write_config
+from corpus.tables import bead_schema
+from corpus.writing import write_config
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 

@@ -10,7 +10,7 @@ from corpus.filtering import (
     is_short_non_sentence,
     learn_length_ratio,
 )
-from corpus.writing import bead_schema
+from corpus.tables import bead_schema
 
 
 def row(sv: str, en: str, score: float = 0.9, article: str = "a1") -> dict:

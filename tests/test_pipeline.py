@@ -2,7 +2,6 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from corpus.alignment import Bead
 from corpus.embedding import normalise
 from corpus.pipeline import (
     MIN_ARTICLES_PER_WORKER,
@@ -11,6 +10,7 @@ from corpus.pipeline import (
     _fold_pair_probability,
     align_article,
 )
+from corpus.records import Bead
 
 
 def article(seed: int) -> ArticleInput:

@@ -1,35 +1,11 @@
-import errno
-import os
+"""Tests for corpus.writing: Parquet files and config shards."""
+
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 
-from corpus.errors import CorpusError, UsageError
-from corpus.writing import (
-    MARKER,
-    atomic_output,
-    bead_schema,
-    bead_table,
-    check_output,
-    check_replaceable,
-    output_lock,
-    write_config,
-    write_table,
-)
-
-
-def test_bead_schema_is_the_translation_layout():
-    schema = bead_schema(["ar", "sv"])
-    assert schema.field("translation").type == pa.struct([("ar", pa.string()), ("sv", pa.string())])
-    assert schema.field("sentence_ids").type == pa.struct(
-        [("ar", pa.list_(pa.int32())), ("sv", pa.list_(pa.int32()))]
-    )
-    assert schema.field("score").type == pa.float32()
+from corpus.writing import write_config
 
 
 def test_write_config_shards_and_compresses(tmp_path, monkeypatch):
@@ -53,235 +29,33 @@ def test_write_config_shards_and_compresses(tmp_path, monkeypatch):
     assert meta.row_group(0).column(0).compression == "ZSTD"
 
 
-def test_atomic_output_replaces_a_previous_build(tmp_path):
-    out = tmp_path / "out"
-    with atomic_output(out) as staging:
-        (staging / "a.txt").write_text("first")
-    with atomic_output(out) as staging:
-        assert not (staging / "a.txt").exists()
-        (staging / "b.txt").write_text("second")
-    assert sorted(p.name for p in out.iterdir()) == [MARKER, "b.txt"]
-    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no staging or old folder left
 
 
-def test_failed_build_leaves_previous_output_untouched(tmp_path):
-    out = tmp_path / "out"
-    with atomic_output(out) as staging:
-        (staging / "a.txt").write_text("first")
-    with pytest.raises(RuntimeError), atomic_output(out) as staging:
-        (staging / "half.parquet").write_text("partial")
-        raise RuntimeError("crash in the middle")
-    assert (out / "a.txt").read_text() == "first"
-    assert not (out / "half.parquet").exists()
-    assert [p.name for p in tmp_path.iterdir()] == ["out"]
 
 
-def test_refuses_to_replace_a_folder_it_did_not_write(tmp_path):
-    out = tmp_path / "precious"
-    out.mkdir()
-    (out / "thesis.tex").write_text("do not delete")
-    for force in (False, True):  # --force never deletes what a build did not write
-        with pytest.raises(UsageError) as refused, atomic_output(out, force=force):
-            pass
-        assert "holds thesis.tex, which corpus build did not write" in str(refused.value)
-        assert "--force" not in str(refused.value)  # it would not help
-    assert (out / "thesis.tex").read_text() == "do not delete"
 
 
-def test_a_file_added_to_a_build_is_never_deleted(tmp_path):
-    out = tmp_path / "out"
-    with atomic_output(out) as staging:
-        (staging / "data" / "en-sv").mkdir(parents=True)
-        (staging / "data" / "en-sv" / "train.parquet").write_text("rows")
-    (out / "data" / "notes.md").write_text("my notes")
-    for force in (False, True):
-        with (
-            pytest.raises(UsageError, match=r"holds data/notes\.md,"),
-            atomic_output(out, force=force),
-        ):
-            pass
-    assert (out / "data" / "notes.md").read_text() == "my notes"
-    (out / "data" / "notes.md").unlink()
-    (out / "link").symlink_to(tmp_path)  # a symlink is the user's too, even to a folder
-    with pytest.raises(UsageError, match="holds link,"), atomic_output(out):
-        pass
 
 
-def test_force_replaces_build_files_that_lost_their_marker(tmp_path):
-    out = tmp_path / "copied"
-    (out / "data" / "ar-sv").mkdir(parents=True)
-    (out / "README.md").write_text("card")
-    (out / "data" / "ar-sv" / "train-00000-of-00001.parquet").write_text("rows")
-    with pytest.raises(UsageError, match="pass --force"), atomic_output(out):
-        pass
-    with atomic_output(out, force=True) as staging:
-        (staging / "a.txt").write_text("new")
-    assert sorted(p.name for p in out.iterdir()) == [MARKER, "a.txt"]
-    assert (out / MARKER).read_text().splitlines()[1:] == ["a.txt"]  # the files it wrote
 
 
-def test_empty_folder_is_replaced_and_a_file_is_refused(tmp_path):
-    out = tmp_path / "empty"
-    out.mkdir()
-    with atomic_output(out) as staging:
-        (staging / "a.txt").write_text("x")
-    assert (out / "a.txt").exists()
-    (tmp_path / "file").write_text("keep")
-    with pytest.raises(UsageError, match="exists and is not a folder"):
-        check_replaceable(tmp_path / "file", force=True)
-    assert (tmp_path / "file").read_text() == "keep"
-    # A link to a build: replacing it would swap the link, not the folder it points to.
-    (tmp_path / "link").symlink_to(out)
-    with pytest.raises(UsageError, match="is a symbolic link"):
-        check_replaceable(tmp_path / "link", force=True)
-    assert (tmp_path / "link").resolve() == out and (out / "a.txt").exists()
 
 
-@pytest.mark.parametrize("where", ["same", "parent", "inside", "symlink"])
-def test_output_equal_to_containing_or_inside_the_input_is_refused(tmp_path, where):
-    src = tmp_path / "project" / "articles"
-    src.mkdir(parents=True)
-    (tmp_path / "alias").symlink_to(src)
-    out = {
-        "same": src,
-        "parent": tmp_path / "project",
-        "inside": src / "corpus",
-        "symlink": tmp_path / "alias",
-    }[where]
-    for force in (False, True):
-        with pytest.raises(UsageError, match=r"--out .*(is the input|contains the input|inside)"):
-            check_output(src, out, force=force)
 
 
-def test_second_build_is_refused_while_the_first_holds_the_lock(tmp_path):
-    out = tmp_path / "out"
-    with (
-        output_lock(out),
-        pytest.raises(CorpusError, match=r"another build \(pid \d+\)"),
-        output_lock(out),
-    ):
-        pass
-    assert not (tmp_path / ".out.lock").exists()  # released on exit
 
 
-def test_lock_of_a_dead_process_is_taken_over(tmp_path):
-    dead = subprocess.Popen([sys.executable, "-c", "pass"])
-    dead.wait()
-    (tmp_path / ".out.lock").write_text(f"{dead.pid}\n")
-    with output_lock(tmp_path / "out") as warnings:
-        assert (tmp_path / ".out.lock").read_text().strip() == str(os.getpid())
-    assert any(f"stale lock of a build that died (pid {dead.pid})" in w for w in warnings)
 
 
-def test_recover_restores_a_build_killed_between_the_two_renames(tmp_path):
-    # State after `OUT -> .OUT.old-PID` but before `staging -> OUT`.
-    old = tmp_path / ".out.old-99999"
-    old.mkdir()
-    (old / "a.txt").write_text("previous")
-    (tmp_path / ".out.tmp-99999").mkdir()
-    with output_lock(tmp_path / "out") as warnings:
-        pass
-    assert (tmp_path / "out" / "a.txt").read_text() == "previous"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
-    assert any("restored the previous build" in w for w in warnings)
 
 
-def test_disk_full_leaves_previous_output_and_nothing_partial(tmp_path, monkeypatch):
-    out = tmp_path / "out"
-    with atomic_output(out) as staging:
-        write_table(pa.table({"x": [1]}), staging / "t.parquet")
-
-    def full(*args, **kwargs):
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-
-    monkeypatch.setattr(pq, "write_table", full)
-    with pytest.raises(CorpusError, match="No space left on device"), atomic_output(out) as staging:
-        write_table(pa.table({"x": [2]}), staging / "t.parquet")
-    assert pq.read_table(out / "t.parquet").column("x").to_pylist() == [1]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
-@pytest.mark.parametrize("atomic_exchange", [True, False])
-def test_replace_works_with_and_without_atomic_exchange(tmp_path, monkeypatch, atomic_exchange):
-    if not atomic_exchange:
-        monkeypatch.setattr("corpus.writing.exchange", lambda a, b: False)
-    out = tmp_path / "out"
-    for text in ("first", "second"):
-        with atomic_output(out) as staging:
-            (staging / "a.txt").write_text(text)
-    assert (out / "a.txt").read_text() == "second"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
-def test_failed_rename_into_place_restores_the_previous_build(tmp_path, monkeypatch):
-    out = tmp_path / "out"
-    with atomic_output(out) as staging:
-        (staging / "a.txt").write_text("first")
-    real_rename = Path.rename
-
-    def rename(self, target):
-        if self.name.startswith(".out.tmp-"):
-            raise OSError(errno.EIO, os.strerror(errno.EIO))
-        return real_rename(self, target)
-
-    monkeypatch.setattr(Path, "rename", rename)
-    monkeypatch.setattr("corpus.writing.exchange", lambda a, b: False)  # the two-rename path
-    with pytest.raises(CorpusError, match="cannot write output"), atomic_output(out) as staging:
-        (staging / "a.txt").write_text("second")
-    assert (out / "a.txt").read_text() == "first"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
-def test_unwritable_output_parent_is_one_clear_error(tmp_path):
-    blocker = tmp_path / "file"
-    blocker.write_text("not a folder")
-    with pytest.raises(CorpusError, match="cannot write output"), output_lock(blocker / "out"):
-        pass
 
 
-def test_bead_table_matches_the_schema_with_nulls_for_absent_languages():
-    table = bead_table(
-        ["ar", "hi", "sv"],
-        texts={"ar": ["مرحبا", None], "hi": ["नमस्ते", "दो वाक्य।"], "sv": [None, "Två."]},
-        sentence_ids={"ar": [[0], None], "hi": [[5], [6, 7]], "sv": [None, [9]]},
-        scores=[0.5, 0.25],
-        article_id="a7",
-        align_types=["1-1-0", "0-2-1"],
-        urls={"ar": "https://example.com/ar/1", "hi": None},
-    )
-    assert table.schema.equals(bead_schema(["ar", "hi", "sv"]))
-    assert table.to_pylist() == [
-        {
-            "translation": {"ar": "مرحبا", "hi": "नमस्ते", "sv": None},
-            "score": 0.5,
-            "article_id": "a7",
-            "align_type": "1-1-0",
-            "sentence_ids": {"ar": [0], "hi": [5], "sv": None},
-            "url": {"ar": "https://example.com/ar/1", "hi": None, "sv": None},
-        },
-        {
-            "translation": {"ar": None, "hi": "दो वाक्य।", "sv": "Två."},
-            "score": 0.25,
-            "article_id": "a7",
-            "align_type": "0-2-1",
-            "sentence_ids": {"ar": None, "hi": [6, 7], "sv": [9]},
-            "url": {"ar": "https://example.com/ar/1", "hi": None, "sv": None},
-        },
-    ]
 
 
-def test_interrupt_between_the_two_renames_puts_the_previous_build_back(tmp_path, monkeypatch):
-    out = tmp_path / "out"
-    with atomic_output(out) as staging:
-        (staging / "a.txt").write_text("first")
-
-    def interrupted(name):
-        if name == "swapping":  # OUT has been moved aside, the new build not yet renamed in
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr("corpus.writing.exchange", lambda a, b: False)
-    monkeypatch.setattr("corpus.writing.pause_point", interrupted)
-    with pytest.raises(KeyboardInterrupt), atomic_output(out) as staging:
-        (staging / "a.txt").write_text("second")
-    assert (out / "a.txt").read_text() == "first"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]

@@ -1,0 +1,46 @@
+"""What a build is asked to do (``BuildOptions``) and what it did (``BuildSummary``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from corpus.extraction import DEFAULT_FIELDS, FieldNames
+from corpus.filtering import FilterOptions, LengthRatio
+from corpus.reading import Skipped
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    model: str | None = None  # None: the bundled multilingual-e5-small
+    batch_size: int = 32
+    precision: str = "auto"  # embedding.PRECISIONS: the machine's best, or one forced
+    filters: FilterOptions = field(default_factory=FilterOptions)
+    progress: bool = True
+    force: bool = False  # replace an --out folder that this tool did not write
+    command: str = ""  # the command line, recorded in the dataset card
+    cache: bool = True  # reuse embeddings of sentences seen in earlier builds
+    cache_dir: Path | None = None  # None: default_cache_dir(out)
+    fields: FieldNames = DEFAULT_FIELDS  # field names of JSON-lines and Parquet dumps
+    data_files_only: bool | None = None  # read dumps only (a dataset); None: detect
+
+
+@dataclass
+class BuildSummary:
+    out: Path
+    n_files: int
+    n_articles: int
+    n_sentences: int
+    pairs: dict[str, int]  # rows per language-pair config, e.g. {"ar-sv": 25}
+    n_multiway: int
+    skipped: list[Skipped]
+    warnings: list[str]
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    cpu: dict[str, float] = field(default_factory=dict)  # process CPU seconds per stage
+    n_encoded: int = 0  # sentences passed to the model
+    n_cached: int = 0  # distinct sentences whose embedding came from the cache
+    removed: dict[str, dict[str, int]] = field(default_factory=dict)  # per pair, per filter
+    n_not_text: int = 0  # control characters and non-characters removed at read time
+    n_files_not_text: int = 0  # files they were removed from
+    length_ratios: dict[str, LengthRatio] = field(default_factory=dict)  # per pair
+    close_pairs: list[str] = field(default_factory=list)  # pairs langid does not separate
