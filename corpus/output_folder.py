@@ -193,7 +193,8 @@ def output_lock(out: Path) -> Iterator[list[str]]:
 def recover(out: Path) -> list[str]:
     """Clean up after a build killed mid-write; call only while holding the output lock.
 
-    Only the lock holder writes, so every ``.OUT.tmp-*`` staging folder is left over. A build
+    Only the lock holder writes, so every ``.OUT.tmp-*`` staging folder and every
+    ``.OUT.work-*`` work folder is left over. A build
     killed between moving OUT aside and renaming its staging folder in leaves OUT missing and
     ``.OUT.old-*`` present: that previous build is moved back.
     """
@@ -202,6 +203,9 @@ def recover(out: Path) -> list[str]:
     for staging in out.parent.glob(f".{out.name}.tmp-*"):
         shutil.rmtree(staging, ignore_errors=True)
         notes.append(f"{staging}: removed unfinished output of an interrupted build")
+    for spill in out.parent.glob(f".{out.name}.work-*"):
+        shutil.rmtree(spill, ignore_errors=True)
+        notes.append(f"{spill}: removed the work folder of an interrupted build")
     for old in sorted(out.parent.glob(f".{out.name}.old-*")):
         if not out.exists():
             old.rename(out)
@@ -209,6 +213,22 @@ def recover(out: Path) -> list[str]:
         else:
             shutil.rmtree(old, ignore_errors=True)
     return notes
+
+
+@contextmanager
+def work_folder(out: Path) -> Iterator[Path]:
+    """A scratch folder beside ``out`` for the build's intermediate files (the spill, the
+    alignment input of a cluster), removed however the build ends; one left by a killed
+    build is removed by ``recover``. Call only while holding the output lock."""
+    work = out.absolute().parent / f".{out.absolute().name}.work-{os.getpid()}"
+    try:
+        work.mkdir()
+    except OSError as exc:
+        raise CorpusError(f"{work}: cannot write output ({exc.strerror or exc})") from exc
+    try:
+        yield work
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _staging(out: Path) -> Path:

@@ -1,92 +1,72 @@
-"""The build pipeline: one function that wires the stages together."""
+"""The build: the order of the stages, and the driver's share of the work.
+
+    list      the input folder's files (reading.list_inputs)
+    read      \\
+    identify   | per batch of files, by the runner (engines: embedded or Ray Data),
+    segment    | stages.read_files ... stages.EmbedSentences
+    embed     /
+    spill     embedded files to disk; exact duplicates and skipped files set apart (driver)
+    group     near duplicates, candidate pairs, verified links, articles (grouping; driver)
+    align     per article, by the runner (stages.align_articles), or from the alignment cache
+    rows      beads times the files' pair probability, pair and multi-way rows (driver)
+    filter    per language pair (filtering)
+    write     Parquet, figures and the dataset card, swapped in atomically (output_folder)
+
+The driver holds per file only its ``FileFacts`` (and grouping's document vectors); texts,
+sentences and embeddings are read back from the spill when a stage needs them.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
-import os
 import resource
-import signal
 import sqlite3
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from itertools import combinations
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from corpus import alignment, card
-from corpus.alignment import AlignParams, align, multiway
-from corpus.cache import EmbeddingCache, default_cache_dir, encode_cached, model_id
-from corpus.embedding import (
-    DEFAULT_MODEL,
-    Encoder,
-    default_model_covers,
-    load_encoder,
-    model_folder,
-)
-from corpus.errors import CorpusError
+from corpus.alignment import AlignParams, multiway
+from corpus.cache import EmbeddingCache, default_cache_dir
+from corpus.embedding import DEFAULT_MODEL, model_folder
+from corpus.engines import Engine
+from corpus.engines.embedded import EmbeddedEngine
+from corpus.errors import CorpusError, UsageError
 from corpus.filtering import LengthRatio, filter_pairs
-from corpus.grouping import ArticleFile, group_articles, near_duplicates
-from corpus.langid import LanguageGuess, base_language, identify
+from corpus.grouping import Grouping, group_articles, near_duplicates
 from corpus.options import BuildOptions, BuildSummary
-from corpus.output_folder import atomic_output, check_output, output_lock, pause_point
+from corpus.output_folder import (
+    atomic_output,
+    check_output,
+    output_lock,
+    pause_point,
+    work_folder,
+)
 from corpus.plots import write_plots
-from corpus.reading import Document, Skipped, read_inputs
+from corpus.reading import ExactDuplicates, Skipped, list_inputs
 from corpus.records import Bead, MultiBead
-from corpus.segmentation import Sentence, segment
+from corpus.spill import FileFacts, FileSpill, SpilledFile, SpilledFiles, facts_of
+from corpus.stages import (
+    EmbedOptions,
+    EmbedSentences,
+    align_input_schema,
+    document_of,
+    pair_beads,
+)
 from corpus.tables import ARTICLES_SCHEMA, SENTENCES_SCHEMA, bead_table
 from corpus.url_matching import url_candidates
 from corpus.writing import write_config, write_table
 
-# A long article has a few hundred sentences and a whole book tens of thousands; beyond this
-# a file is a dump, not an article, and embedding it would take hours.
-MAX_SENTENCES_PER_FILE = 50_000
-
-
-
-
-@dataclass
-class SourceFile:
-    """One input file as it moves through the stages."""
-
-    doc: Document
-    lang: LanguageGuess
-    sentences: list[Sentence]
-    first_sentence_id: int  # global id of its first sentence in sentences.parquet
-    embeddings: np.ndarray | None = None
-    article_id: str | None = None
-    article_score: float | None = None  # probability that the file belongs to its article
-    alone_reason: str | None = None  # why a file has no article
-
-    def grouping_view(self) -> ArticleFile:
-        """What grouping sees of the file."""
-        return ArticleFile(
-            self.doc.sha256,
-            self.lang.lang,
-            self.embeddings,
-            self.doc.text,
-            np.array([len(s.text) for s in self.sentences]),
-            self.doc.path,
-            self.lang.mixed,
-            tuple(s.text for s in self.sentences),
-        )
-
-    def span_text(self, ids: tuple[int, ...]) -> str:
-        """Text from the first to the last of consecutive sentences, whitespace collapsed."""
-        start, end = self.sentences[ids[0]].start, self.sentences[ids[-1]].end
-        return " ".join(self.doc.text[start:end].split())
-
-    def global_ids(self, ids: tuple[int, ...]) -> list[int]:
-        return [self.first_sentence_id + i for i in ids]
-
-
+# Sentences per Parquet row group of sentences.parquet, written as the spill is read back.
+SENTENCE_ROWS_PER_WRITE = 50_000
 
 
 def cpu_seconds() -> float:
@@ -95,126 +75,21 @@ def cpu_seconds() -> float:
     return time.process_time() + children.ru_utime + children.ru_stime
 
 
-@contextmanager
-def _timed(timings: dict[str, float], stage: str, cpu: dict[str, float]) -> Iterator[None]:
-    """Add the stage's wall time and its CPU time (cpu / wall = cores busy)."""
-    start, start_cpu = time.perf_counter(), cpu_seconds()
-    yield
-    timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start
-    cpu[stage] = cpu.get(stage, 0.0) + cpu_seconds() - start_cpu
-    pause_point(stage)
+class _Clock:
+    """Wall and CPU seconds per stage (cpu / wall = cores busy); a stage may be timed in
+    several pieces (every batch of files). After each piece, ``pause_point(stage)``."""
 
+    def __init__(self) -> None:
+        self.wall: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
 
-# Below this many articles, starting worker processes costs more than it saves.
-MIN_ARTICLES_PER_WORKER = 8
-
-
-@dataclass(frozen=True)
-class ArticleInput:
-    """What aligning one article needs, per language (sorted): embeddings, sentence lengths."""
-
-    langs: list[str]
-    embeddings: list[np.ndarray]
-    lengths: list[list[int]]
-
-
-def align_article(article: ArticleInput) -> dict[tuple[str, str], list[Bead]]:
-    """Beads of every language pair of one article, keyed by the sorted language codes."""
-    sides = list(zip(article.langs, article.embeddings, article.lengths, strict=True))
-    return {
-        (la, lb): align(ea, eb, lengths_a, lengths_b)
-        for (la, ea, lengths_a), (lb, eb, lengths_b) in combinations(sides, 2)
-    }
-
-
-def _align_all(
-    articles: Iterable[ArticleInput], n_articles: int
-) -> Iterator[dict[tuple[str, str], list[Bead]]]:
-    """``align_article`` over articles, in order, on every core when there are enough.
-
-    The aligner is single-threaded numpy (see ``align``), so one worker per core keeps the
-    machine busy; results come back in input order, so builds stay deterministic. Workers
-    ignore SIGINT and SIGTERM (Ctrl-C signals the whole process group): the parent alone
-    handles an interruption, and stops them without waiting (`_stop_pool`).
-    """
-    workers = min(len(os.sched_getaffinity(0)), n_articles // MIN_ARTICLES_PER_WORKER)
-    if workers <= 1:
-        yield from map(align_article, articles)
-        return
-    # spawn: the parent holds OpenMP threads of the encoder, which fork does not copy safely.
-    context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_ignore_interruptions)
-    try:
-        for k, beads in enumerate(pool.map(align_article, articles, chunksize=4)):
-            if k == 0:
-                pause_point("aligning")  # pool running: the interruption tests signal here
-            yield beads
-    except BaseException:  # an interruption, an error, or the consumer closing this generator
-        _stop_pool(pool)
-        raise
-    pool.shutdown()
-
-
-def _ignore_interruptions() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-
-
-def _stop_pool(pool: ProcessPoolExecutor) -> None:
-    """Cancel what is queued and kill the workers now, not after their current articles.
-
-    ``_processes`` is the only way to the workers before Python 3.14's ``kill_workers``.
-    """
-    processes = list((pool._processes or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        process.kill()
-    for process in processes:
-        process.join()
-
-
-def _pair_table(a: SourceFile, b: SourceFile, beads: list[Bead]) -> pa.Table:
-    la, lb = a.lang.lang, b.lang.lang
-    aligned = [bead for bead in beads if bead.src and bead.tgt]
-    return bead_table(
-        [la, lb],
-        texts={
-            la: [a.span_text(x.src) for x in aligned],
-            lb: [b.span_text(x.tgt) for x in aligned],
-        },
-        sentence_ids={
-            la: [a.global_ids(x.src) for x in aligned],
-            lb: [b.global_ids(x.tgt) for x in aligned],
-        },
-        scores=[x.score for x in aligned],
-        article_id=a.article_id,
-        align_types=[x.align_type for x in aligned],
-        urls={la: a.doc.url, lb: b.doc.url},
-    )
-
-
-def _multiway_table(
-    by_lang: dict[str, SourceFile], tuples: list[MultiBead], all_langs: list[str]
-) -> pa.Table:
-    """An article's tuples with one field per language of the corpus, null where absent."""
-    article_langs = sorted(by_lang)
-    return bead_table(
-        all_langs,
-        texts={
-            lang: [by_lang[lang].span_text(t.ids[lang]) if lang in t.ids else None for t in tuples]
-            for lang in all_langs
-        },
-        sentence_ids={
-            lang: [by_lang[lang].global_ids(t.ids[lang]) if lang in t.ids else None for t in tuples]
-            for lang in all_langs
-        },
-        scores=[t.score for t in tuples],
-        article_id=next(iter(by_lang.values())).article_id,
-        align_types=[
-            "-".join(str(len(t.ids.get(lang, ()))) for lang in article_langs) for t in tuples
-        ],
-        urls={lang: f.doc.url for lang, f in by_lang.items()},
-    )
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        start, start_cpu = time.perf_counter(), cpu_seconds()
+        yield
+        self.wall[stage] = self.wall.get(stage, 0.0) + time.perf_counter() - start
+        self.cpu[stage] = self.cpu.get(stage, 0.0) + cpu_seconds() - start_cpu
+        pause_point(stage)
 
 
 def build(input_dir: Path, out: Path, options: BuildOptions = BuildOptions()) -> BuildSummary:
@@ -223,150 +98,187 @@ def build(input_dir: Path, out: Path, options: BuildOptions = BuildOptions()) ->
     Every problem with ``out`` is found before any work: one it may not replace (it is,
     contains or lies inside the input folder, or holds files no build wrote) raises
     UsageError; the output lock is taken next, so a second build into ``out`` or an
-    unwritable ``out`` is refused at once rather than after its embedding work.
+    unwritable ``out`` is refused at once rather than after its embedding work. Raises
+    CorpusError when nothing can be built (no readable file, no two translations).
     """
     check_output(input_dir, out, force=options.force)
     if options.model is not None and options.model != DEFAULT_MODEL:
         model_folder(options.model)  # a missing model fails now, not after reading
+    if options.engine == "ray":
+        try:
+            import ray  # noqa: F401
+        except ImportError:
+            raise UsageError("--engine ray needs Ray Data: pip install 'ray[data]'") from None
     with output_lock(out) as lock_warnings:
         summary = _build(input_dir, out, options)
     summary.warnings[:0] = lock_warnings
     return summary
 
 
+def _engine(options: BuildOptions, clock: _Clock) -> Engine:
+    if options.engine == "ray":
+        from corpus.engines.ray_data import RayEngine
+
+        return RayEngine(options.ray_address, options.progress, clock)
+    return EmbeddedEngine(clock)
+
+
+@dataclass
+class _Files:
+    """The driver's record of the embedded files: facts in input order, their place in the
+    spill, and what was set apart."""
+
+    spill: FileSpill
+    facts: list[FileFacts]
+    positions: list[int]
+    skipped: list[Skipped]
+    warnings: list[str]
+    model: str  # model_id of the embeddings
+    dim: int
+    n_encoded: int
+    n_distinct: int  # distinct sentence texts
+    n_not_text: int
+    n_files_not_text: int
+
+
 def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
-    timings: dict[str, float] = {}
-    cpu: dict[str, float] = {}
-    with _timed(timings, "read", cpu):
-        read = read_inputs(
-            input_dir,
-            progress=options.progress,
-            fields=options.fields,
-            data_files_only=options.data_files_only,
-        )
-    if not read.documents:
+    clock = _Clock()
+    with clock("read"):
+        names, skipped = list_inputs(input_dir, data_files_only=options.data_files_only)
+    if not names:
         raise CorpusError(f"{input_dir}: no readable text files")
+    cache_dir = (options.cache_dir or default_cache_dir(out)) if options.cache else None
+    embed = EmbedSentences(
+        EmbedOptions(options.model, options.precision, options.batch_size, cache_dir, None, False)
+    )
+    with work_folder(out) as work, _engine(options, clock) as engine:
+        spill = FileSpill(work / "files.arrow")
+        try:
+            files = _embedded_files(input_dir, names, options, engine, embed, spill)
+            files.skipped += skipped
+            summary = _group_align_write(input_dir, out, options, engine, files, work, clock)
+        finally:
+            spill.close()
+            embed.close()
+    return summary
 
-    with _timed(timings, "identify", cpu):
-        guesses = [_language(doc) for doc in read.documents]
-    warnings = list(read.warnings)
-    warnings += [
-        f"{doc.path}: paragraphs in more than one language (file identified as {g.lang})"
-        for doc, g in zip(read.documents, guesses, strict=True)
-        if g.mixed
-    ]
-    if options.model in (None, DEFAULT_MODEL):
-        warnings += [
-            f"{doc.path}: language {g.lang} is not among the languages the embedding model "
-            "was trained on (XLM-R's 100); its pairs may be poor"
-            for doc, g in zip(read.documents, guesses, strict=True)
-            if not default_model_covers(g.lang)
-        ]
 
-    skipped = list(read.skipped)
-    with _timed(timings, "segment", cpu):
-        files: list[SourceFile] = []
-        next_id = 0
-        for doc, guess in zip(read.documents, guesses, strict=True):
-            sentences = segment(doc.text, base_language(guess.lang), doc.paragraphs)
-            if len(sentences) > MAX_SENTENCES_PER_FILE:
-                reason = f"too many sentences ({len(sentences)} > {MAX_SENTENCES_PER_FILE})"
-                skipped.append(Skipped(doc.path, f"{reason}; split it into articles"))
-                continue
-            files.append(SourceFile(doc, guess, sentences, next_id))
-            next_id += len(sentences)
-
-    with _timed(timings, "load model", cpu):
-        encoder = load_encoder(options.model, options.precision)
-    # The cache is needed from embedding to alignment, and closed however that ends.
-    with _opened_cache(out, encoder, options, warnings) as cache:
-        with _timed(timings, "embed", cpu):
-            texts = [s.text for f in files for s in f.sentences]
-            embeddings, n_cached = encode_cached(
-                encoder,
-                texts,
-                cache,
-                batch_size=options.batch_size,
-                show_progress_bar=options.progress,
-            )
-            for f in files:
-                start = f.first_sentence_id
-                f.embeddings = embeddings[start : start + len(f.sentences)]
-
-        with _timed(timings, "group", cpu):
-            copies = near_duplicates([f.grouping_view() for f in files])
-            skipped += [
-                Skipped(
-                    files[c.a].doc.path,
-                    f"near duplicate of {files[c.b].doc.path} "
-                    f"({c.score:.0%} of its sentences match in order)",
+def _embedded_files(
+    input_dir: Path,
+    names: list[str],
+    options: BuildOptions,
+    engine: Engine,
+    embed: EmbedSentences,
+    spill: FileSpill,
+) -> _Files:
+    """Every input file through the runner's read ... embed stages, into the spill."""
+    size = options.files_per_batch
+    batches = [names[k : k + size] for k in range(0, len(names), size)]
+    default_model = options.model in (None, DEFAULT_MODEL)
+    files = _Files(spill, [], [], [], [], "", 0, 0, 0, 0, 0)
+    duplicates = ExactDuplicates()
+    distinct: set[bytes] = set()
+    bar = tqdm(total=len(names), desc="embedding", unit="file", disable=not options.progress)
+    with bar:
+        tables = engine.files(input_dir, batches, options.fields, default_model, embed)
+        for names_in_batch, table in zip(batches, tables, strict=True):
+            keep = []
+            for k, row in enumerate(table.select(["path", "skipped", "warnings"]).to_pylist()):
+                files.warnings += row["warnings"]
+                if row["skipped"] is not None:
+                    files.skipped.append(Skipped(row["path"], row["skipped"]))
+                    continue
+                keep.append(k)
+            kept = table.take(keep)
+            light = kept.drop_columns(["embeddings"]).to_pylist()
+            keep = []
+            for k, row in enumerate(light):
+                first = duplicates.first_with(document_of(row))
+                if first is not None:
+                    files.skipped.append(Skipped(row["path"], f"exact duplicate of {first}"))
+                    continue
+                keep.append(k)
+                files.facts.append(facts_of(row))
+                files.n_not_text += row["n_not_text"]
+                files.n_files_not_text += row["n_not_text"] > 0
+                distinct.update(
+                    hashlib.blake2b(s["text"].encode(), digest_size=8).digest()
+                    for s in row["sentences"]
                 )
-                for c in copies
-            ]
-            files = [f for k, f in enumerate(files) if k not in {c.a for c in copies}]
-            next_id = 0  # sentence ids stay consecutive without the copies
-            for f in files:
-                f.first_sentence_id = next_id
-                next_id += len(f.sentences)
-            grouping = group_articles(
-                [f.grouping_view() for f in files],
-                metadata_pairs=url_candidates(
-                    [f.doc.url for f in files],
-                    [f.lang.lang for f in files],
-                    [f.doc.hreflang for f in files],
-                ),
-            )
-            articles: dict[str, list[SourceFile]] = defaultdict(list)
-            for k, f in enumerate(files):
-                f.article_id = grouping.article_ids[k]
-                f.article_score = grouping.article_scores[k]
-                f.alone_reason = grouping.alone_reasons[k]
-                if f.article_id is not None:
-                    articles[f.article_id].append(f)
-            # Per two files of an article (paths in order): the probability they translate.
-            pair_probability = {
-                (files[i].doc.path, files[j].doc.path): p
-                for (i, j), p in grouping.pair_probabilities.items()
-            }
-        if not articles:
-            langs = sorted({f.lang.lang for f in files})
-            reason = next((f"; {f.doc.path}: {f.alone_reason}" for f in files), "")
-            raise CorpusError(
-                f"{input_dir}: no two files are translations of each other "
-                f"({len(files)} files in {', '.join(langs)}{reason}); nothing to align"
-            )
+            first = spill.append(kept.take(keep))
+            files.positions += range(first, first + len(keep))
+            files.n_encoded += sum(table.column("n_encoded").to_pylist())
+            if table.num_rows:
+                files.model = table.column("embedded_by")[0].as_py()
+                files.dim = table.schema.field("embeddings").type.value_type.list_size
+            bar.update(len(names_in_batch))
+    spill.close_writing()
+    files.n_distinct = len(distinct)
+    if not files.facts:
+        raise CorpusError(f"{input_dir}: no readable text files")
+    return files
 
-        all_langs = sorted({f.lang.lang for f in files if f.article_id is not None})
-        # Rows are kept as one small Arrow table per article and language pair (columnar, a
-        # fraction of the memory of Python rows) and concatenated per config when written.
-        pair_tables: dict[tuple[str, str], list[pa.Table]] = defaultdict(list)
-        multi_tables: list[pa.Table] = []
-        article_ids = sorted(articles)
-        members = {aid: sorted(articles[aid], key=lambda f: f.lang.lang) for aid in article_ids}
-        # closing: an interruption stops the aligner's worker processes at once.
-        with (
-            _timed(timings, "align", cpu),
-            closing(_aligned_articles([members[aid] for aid in article_ids], cache)) as aligned,
+
+def _group_align_write(
+    input_dir: Path,
+    out: Path,
+    options: BuildOptions,
+    engine: Engine,
+    files: _Files,
+    work: Path,
+    clock: _Clock,
+) -> BuildSummary:
+    with clock("group"):
+        grouping, kept = _grouping(files)
+    facts = [files.facts[i] for i in kept]
+    view = SpilledFiles(files.spill, facts, [files.positions[i] for i in kept])
+    article_ids = grouping.article_ids
+    articles: dict[str, list[int]] = defaultdict(list)
+    for k, article_id in enumerate(article_ids):
+        if article_id is not None:
+            articles[article_id].append(k)
+    if not articles:
+        langs = sorted({f.lang for f in facts})
+        reason = next(
+            (f"; {f.path}: {r}" for f, r in zip(facts, grouping.alone_reasons, strict=True)), ""
+        )
+        raise CorpusError(
+            f"{input_dir}: no two files are translations of each other "
+            f"({len(facts)} files in {', '.join(langs)}{reason}); nothing to align"
+        )
+    first_ids = _first_sentence_ids(facts)
+    order = sorted(articles)
+    members = {aid: sorted(articles[aid], key=lambda k: facts[k].lang) for aid in order}
+    all_langs = sorted({facts[k].lang for ks in members.values() for k in ks})
+    pair_tables: dict[tuple[str, str], list[pa.Table]] = defaultdict(list)
+    multi_tables: list[pa.Table] = []
+    with _alignment_cache(out, options, files) as cache, clock("align"):
+        aligned = _aligned_articles(order, members, view, engine, cache, work)
+        for article_id, beads in tqdm(
+            aligned, total=len(order), desc="aligning", unit="article", disable=not options.progress
         ):
-            for article_id, pair_beads in tqdm(
-                zip(article_ids, aligned, strict=True),
-                total=len(article_ids),
-                desc="aligning",
-                unit="article",
-                disable=not options.progress,
-            ):
-                by_lang = {f.lang.lang: f for f in members[article_id]}
-                pair_beads = _fold_pair_probability(pair_beads, by_lang, pair_probability)
-                for (la, lb), beads in pair_beads.items():
-                    pair_tables[(la, lb)].append(_pair_table(by_lang[la], by_lang[lb], beads))
-                tuples = [t for t in multiway(pair_beads) if t.score >= options.filters.min_score]
-                multi_tables.append(_multiway_table(by_lang, tuples, all_langs))
+            by_lang = {facts[k].lang: (k, view.read(k)) for k in members[article_id]}
+            beads = _fold_pair_probability(beads, by_lang, grouping.pair_probabilities)
+            for (la, lb), pair in beads.items():
+                a, b = by_lang[la], by_lang[lb]
+                pair_tables[(la, lb)].append(
+                    _pair_table(a[1], b[1], first_ids[a[0]], first_ids[b[0]], pair, article_id)
+                )
+            tuples = [t for t in multiway(beads) if t.score >= options.filters.min_score]
+            multi_tables.append(
+                _multiway_table(
+                    {lang: (first_ids[k], f) for lang, (k, f) in by_lang.items()},
+                    tuples,
+                    all_langs,
+                    article_id,
+                )
+            )
 
     removed: dict[str, dict[str, int]] = {}
     ratios: dict[str, LengthRatio] = {}
     close_pairs: list[str] = []
     tables: dict[str, pa.Table] = {}
-    with _timed(timings, "filter", cpu):
+    with clock("filter"):
         for la, lb in sorted(pair_tables):
             name = f"{la}-{lb}"
             table = pa.concat_tables(pair_tables.pop((la, lb)))
@@ -376,44 +288,44 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
             if report.close_languages:
                 close_pairs.append(name)
 
-    with _timed(timings, "write", cpu), atomic_output(out, force=options.force) as staging:
-        write_table(_sentences_table(files), staging / "sentences.parquet")
-        articles_table = _articles_table(files)
+    with clock("write"), atomic_output(out, force=options.force) as staging:
+        _write_sentences(view, article_ids, first_ids, staging / "sentences.parquet")
+        articles_table = _articles_table(facts, grouping)
         write_table(articles_table, staging / "articles.parquet")
         multi = pa.concat_tables(multi_tables)
         data_files = {
             name: [f"data/{name}/{file}" for file in write_config(table, staging / "data" / name)]
             for name, table in [*tables.items(), ("multiway", multi)]
         }
-        counts = {name: table.num_rows for name, table in tables.items()}
         summary = BuildSummary(
             out=out,
-            n_files=len(files),
+            n_files=len(facts),
             n_articles=len(articles),
-            n_sentences=next_id,
-            pairs=counts,
+            n_sentences=sum(f.n_sentences for f in facts),
+            pairs={name: table.num_rows for name, table in tables.items()},
             n_multiway=multi.num_rows,
-            skipped=sorted(skipped, key=lambda entry: entry.path),
-            warnings=warnings,
-            timings=timings,
-            cpu=cpu,
-            n_encoded=encoder.n_encoded,
-            n_cached=n_cached,
+            skipped=sorted(files.skipped, key=lambda entry: entry.path),
+            warnings=files.warnings,
+            engine=options.engine,
+            timings=clock.wall,
+            cpu=clock.cpu,
+            n_encoded=files.n_encoded,
+            n_cached=max(0, files.n_distinct - files.n_encoded),
             removed=removed,
-            n_not_text=sum(doc.n_not_text for doc in read.documents),
-            n_files_not_text=sum(doc.n_not_text > 0 for doc in read.documents),
+            n_not_text=files.n_not_text,
+            n_files_not_text=files.n_files_not_text,
             length_ratios=ratios,
             close_pairs=close_pairs,
         )
         (staging / "README.md").write_text(
             card.render(
                 summary,
-                files_langs=[f.lang.lang for f in files],
-                encoder=encoder,
+                files_langs=[f.lang for f in facts],
+                model=files.model,
                 options=options,
                 tables=tables,
                 figures=write_plots(tables, staging),
-                sentences_per_lang=_sentences_per_lang(files),
+                sentences_per_lang=_sentences_per_lang(facts),
                 data_files=data_files,
                 articles=articles_table,
             ),
@@ -422,23 +334,39 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
     return summary
 
 
-def _fold_pair_probability(
-    pair_beads: dict[tuple[str, str], list[Bead]],
-    by_lang: dict[str, SourceFile],
-    probabilities: dict[tuple[str, str], float],
-) -> dict[tuple[str, str], list[Bead]]:
-    """Bead scores times the probability that the two files translate each other.
+def _grouping(files: _Files) -> tuple[Grouping, list[int]]:
+    """Near duplicates set apart, then the articles of the rest: the grouping and the
+    indices (into ``files.facts``) of the files it is about."""
+    every = SpilledFiles(files.spill, files.facts, files.positions)
+    copies = near_duplicates(every)
+    files.skipped += [
+        Skipped(
+            files.facts[c.a].path,
+            f"near duplicate of {files.facts[c.b].path} "
+            f"({c.score:.0%} of its sentences match in order)",
+        )
+        for c in copies
+    ]
+    dropped = {c.a for c in copies}
+    kept = [i for i in range(len(files.facts)) if i not in dropped]
+    facts = [files.facts[i] for i in kept]
+    view = SpilledFiles(files.spill, facts, [files.positions[i] for i in kept])
+    grouping = group_articles(
+        view,
+        metadata_pairs=url_candidates(
+            [f.url for f in facts], [f.lang for f in facts], [f.hreflang for f in facts]
+        ),
+    )
+    return grouping, kept
 
-    A bead's score is P(bead right | the files are translations); the product is the
-    probability that it is right at all, so no bead of a doubtful pair of files keeps a
-    confident score and ``--min-score`` removes it.
-    """
-    folded = {}
-    for (la, lb), beads in pair_beads.items():
-        a, b = by_lang[la].doc.path, by_lang[lb].doc.path
-        p = probabilities[(a, b)] if (a, b) in probabilities else probabilities[(b, a)]
-        folded[(la, lb)] = [replace(bead, score=bead.score * p) for bead in beads]
-    return folded
+
+def _first_sentence_ids(facts: list[FileFacts]) -> list[int]:
+    """Global id of each file's first sentence in sentences.parquet (consecutive)."""
+    ids, next_id = [], 0
+    for f in facts:
+        ids.append(next_id)
+        next_id += f.n_sentences
+    return ids
 
 
 # What an alignment depends on besides its input: the aligner's code and parameters.
@@ -447,131 +375,245 @@ _ALIGNER_ID = hashlib.sha256(
 ).digest()
 
 
-def _article_key(members: list[SourceFile]) -> bytes:
+def _article_key(files: Iterable[SpilledFile]) -> bytes:
     """Cache key of an article's alignment: aligner, languages and exact sentence texts
     (the cache file is per model, so the texts determine the embeddings)."""
     digest = hashlib.sha256(_ALIGNER_ID)
-    for f in members:
-        digest.update(f.lang.lang.encode() + b"\0")
-        digest.update("\x1f".join(s.text for s in f.sentences).encode() + b"\x1e")
+    for f in files:
+        digest.update(f.facts.lang.encode() + b"\0")
+        digest.update("\x1f".join(text for text, _, _ in f.sentences).encode() + b"\x1e")
     return digest.digest()
 
 
 def _aligned_articles(
-    articles: list[list[SourceFile]], cache: EmbeddingCache | None
-) -> Iterator[dict[tuple[str, str], list[Bead]]]:
-    """The beads of each article (members sorted by language), in order: from the cache
-    when an earlier build aligned the same texts with the same aligner, else aligned
-    (on every core) and stored."""
-    keys = [_article_key(members) for members in articles]
-    sizes = [{f.lang.lang: len(f.sentences) for f in members} for members in articles]
-    cached = cache.get_alignments(keys, sizes) if cache is not None else {}
-    todo = [k for k, key in enumerate(keys) if key not in cached]
-    fresh = _align_all(
-        (
-            ArticleInput(
-                [f.lang.lang for f in articles[k]],
-                [f.embeddings for f in articles[k]],
-                [[len(s.text) for s in f.sentences] for f in articles[k]],
-            )
-            for k in todo
-        ),
-        len(todo),
+    order: list[str],
+    members: dict[str, list[int]],
+    view: SpilledFiles,
+    engine: Engine,
+    cache: EmbeddingCache | None,
+    work: Path,
+) -> Iterator[tuple[str, dict[tuple[str, str], list[Bead]]]]:
+    """(article id, beads per language pair) for each article of ``order``, in order: from
+    the cache when an earlier build aligned the same texts with the same aligner, else by
+    the runner (``stages.align_articles``) and stored. Every language pair of an article
+    is present, with no beads if the aligner found none."""
+    keys = {aid: _article_key(view.read(k) for k in members[aid]) for aid in order}
+    sizes = [{view.facts[k].lang: view.facts[k].n_sentences for k in members[aid]} for aid in order]
+    cached = cache.get_alignments([keys[aid] for aid in order], sizes) if cache is not None else {}
+    todo = [aid for aid in order if keys[aid] not in cached]
+    fresh = _by_article(
+        engine.beads((_align_input(aid, members[aid], view) for aid in todo), len(todo), work)
     )
     new: dict[bytes, dict[tuple[str, str], list[Bead]]] = {}
-    with closing(fresh):  # closed however this ends: an interrupted pool stops at once
-        for key in keys:
-            if key in cached:
-                yield cached[key]
+    waiting: dict[str, pa.Table] = {}
+    try:
+        for aid in order:
+            langs = sorted(view.facts[k].lang for k in members[aid])
+            beads: dict[tuple[str, str], list[Bead]] = {pair: [] for pair in combinations(langs, 2)}
+            if keys[aid] in cached:
+                beads.update(cached[keys[aid]])
             else:
-                new[key] = next(fresh)
-                yield new[key]
+                table = waiting.pop(aid, None)
+                while table is None:
+                    got = next(fresh, None)
+                    if got is None or got[0] == aid:
+                        table = got[1] if got is not None else None
+                        break
+                    waiting[got[0]] = got[1]  # the runner's order differs: keep for later
+                if table is not None:
+                    beads.update(pair_beads(table))
+                new[keys[aid]] = beads
+            yield aid, beads
         next(fresh, None)  # past its last result: the worker pool shuts down
+    finally:
+        fresh.close()
     if cache is not None and new:
         cache.put_alignments(new)
 
 
+def _by_article(tables: Iterator[pa.Table]) -> Iterator[tuple[str, pa.Table]]:
+    """Beads tables regrouped into one table per article (rows of an article are
+    consecutive in the runner's output)."""
+    pending: list[pa.Table] = []
+    current = None
+    try:
+        for table in tables:
+            ids = table.column("article_id").to_pylist()
+            start = 0
+            for k in range(1, len(ids) + 1):
+                if k == len(ids) or ids[k] != ids[start]:
+                    if current is not None and ids[start] != current:
+                        yield current, pa.concat_tables(pending)
+                        pending = []
+                    current = ids[start]
+                    pending.append(table.slice(start, k - start))
+                    start = k
+        if current is not None:
+            yield current, pa.concat_tables(pending)
+    finally:
+        if hasattr(tables, "close"):
+            tables.close()
+
+
+def _align_input(article_id: str, members: list[int], view: SpilledFiles) -> pa.Table:
+    """The ``align_articles`` input of one article: a row per member file."""
+    files = [view.read(k) for k in members]
+    dim = files[0].embeddings.shape[1]
+    schema = align_input_schema(dim)
+    embeddings = pa.array([list(f.embeddings) for f in files], schema.field("embeddings").type)
+    return pa.table(
+        [
+            pa.array([article_id] * len(files), pa.string()),
+            pa.array([f.facts.lang for f in files], pa.string()),
+            embeddings,
+            pa.array([f.lengths() for f in files], pa.list_(pa.int32())),
+        ],
+        schema=schema,
+    )
+
+
 @contextmanager
-def _opened_cache(
-    out: Path, encoder: Encoder, options: BuildOptions, warnings: list[str]
+def _alignment_cache(
+    out: Path, options: BuildOptions, files: _Files
 ) -> Iterator[EmbeddingCache | None]:
-    """The embedding cache, or None (with a warning) when it cannot be used. On exit it is
-    closed and what it warned of is added to ``warnings``."""
+    """The store of earlier builds' alignments (in the embedding cache's file), or None when
+    caching is off or the store is unusable (warned of once, as the embed stage does)."""
     cache = None
     if options.cache:
         folder = options.cache_dir or default_cache_dir(out)
         try:
-            cache = EmbeddingCache(folder, model_id(encoder), encoder.dim)
+            cache = EmbeddingCache(folder, files.model, files.dim)
         except (OSError, sqlite3.Error) as exc:
-            warnings.append(f"{folder}: embedding cache unusable ({exc}); embedding everything")
+            warning = f"{folder}: embedding cache unusable ({exc}); embedding everything"
+            if warning not in files.warnings:
+                files.warnings.append(warning)
     try:
         yield cache
     finally:
         if cache is not None:
-            warnings.extend(cache.warnings)
+            files.warnings.extend(w for w in cache.warnings if w not in files.warnings)
             cache.close()
 
 
-def _language(doc: Document) -> LanguageGuess:
-    """The document's language: identified, or the one a dump declares for it.
+def _fold_pair_probability(
+    pair_beads: dict[tuple[str, str], list[Bead]],
+    by_lang: dict[str, tuple[int, SpilledFile]],
+    probabilities: dict[tuple[int, int], float],
+) -> dict[tuple[str, str], list[Bead]]:
+    """Bead scores times the probability that the two files translate each other.
 
-    A declared language is taken as it is (the user named the field), refined only where
-    identification finds a variant of it (declared "zh", identified "zh_Hant").
+    A bead's score is P(bead right | the files are translations); the product is the
+    probability that it is right at all, so no bead of a doubtful pair of files keeps a
+    confident score and ``--min-score`` removes it. ``probabilities`` is keyed by the two
+    files' indices, smaller first (``Grouping.pair_probabilities``).
     """
-    guess = identify(doc.text, doc.paragraphs)
-    if doc.declared_lang is None or guess.lang.split("_")[0] == doc.declared_lang:
-        return guess
-    return LanguageGuess(doc.declared_lang, 1.0, False)
+    folded = {}
+    for (la, lb), beads in pair_beads.items():
+        a, b = by_lang[la][0], by_lang[lb][0]
+        p = probabilities[(min(a, b), max(a, b))]
+        folded[(la, lb)] = [replace(bead, score=bead.score * p) for bead in beads]
+    return folded
 
 
-def _sentences_per_lang(files: list[SourceFile]) -> dict[str, int]:
+def _pair_table(
+    a: SpilledFile, b: SpilledFile, first_a: int, first_b: int, beads: list[Bead], article_id: str
+) -> pa.Table:
+    la, lb = a.facts.lang, b.facts.lang
+    aligned = [bead for bead in beads if bead.src and bead.tgt]
+    return bead_table(
+        [la, lb],
+        texts={
+            la: [a.span_text(x.src) for x in aligned],
+            lb: [b.span_text(x.tgt) for x in aligned],
+        },
+        sentence_ids={
+            la: [[first_a + i for i in x.src] for x in aligned],
+            lb: [[first_b + i for i in x.tgt] for x in aligned],
+        },
+        scores=[x.score for x in aligned],
+        article_id=article_id,
+        align_types=[x.align_type for x in aligned],
+        urls={la: a.facts.url, lb: b.facts.url},
+    )
+
+
+def _multiway_table(
+    by_lang: dict[str, tuple[int, SpilledFile]],
+    tuples: list[MultiBead],
+    all_langs: list[str],
+    article_id: str,
+) -> pa.Table:
+    """An article's tuples with one field per language of the corpus, null where absent;
+    ``by_lang``: language -> (global id of the file's first sentence, the file)."""
+    article_langs = sorted(by_lang)
+    return bead_table(
+        all_langs,
+        texts={
+            lang: [
+                by_lang[lang][1].span_text(t.ids[lang]) if lang in t.ids else None for t in tuples
+            ]
+            for lang in all_langs
+        },
+        sentence_ids={
+            lang: [
+                [by_lang[lang][0] + i for i in t.ids[lang]] if lang in t.ids else None
+                for t in tuples
+            ]
+            for lang in all_langs
+        },
+        scores=[t.score for t in tuples],
+        article_id=article_id,
+        align_types=[
+            "-".join(str(len(t.ids.get(lang, ()))) for lang in article_langs) for t in tuples
+        ],
+        urls={lang: f.facts.url for lang, (_, f) in by_lang.items()},
+    )
+
+
+def _sentences_per_lang(facts: list[FileFacts]) -> dict[str, int]:
     counts: dict[str, int] = defaultdict(int)
-    for f in files:
-        counts[f.lang.lang] += len(f.sentences)
+    for f in facts:
+        counts[f.lang] += f.n_sentences
     return dict(counts)
 
 
+def _write_sentences(
+    view: SpilledFiles, article_ids: list[str | None], first_ids: list[int], path: Path
+) -> None:
+    """sentences.parquet, one row per sentence, written as the spill is read back."""
+    columns: dict[str, list] = {name: [] for name in SENTENCES_SCHEMA.names}
+    with pq.ParquetWriter(path, SENTENCES_SCHEMA, compression="zstd") as writer:
+        for k in range(len(view)):
+            f = view.read(k)
+            for i, (text, start, end) in enumerate(f.sentences):
+                columns["sentence_id"].append(first_ids[k] + i)
+                columns["path"].append(f.facts.path)
+                columns["article_id"].append(article_ids[k])
+                columns["lang"].append(f.facts.lang)
+                columns["text"].append(text)
+                columns["char_start"].append(start)
+                columns["char_end"].append(end)
+            if len(columns["text"]) >= SENTENCE_ROWS_PER_WRITE or k == len(view) - 1:
+                writer.write_table(pa.Table.from_pydict(columns, SENTENCES_SCHEMA))
+                columns = {name: [] for name in SENTENCES_SCHEMA.names}
 
 
-
-
-
-
-
-
-def _sentences_table(files: list[SourceFile]) -> pa.Table:
+def _articles_table(facts: list[FileFacts], grouping: Grouping) -> pa.Table:
     rows = [
         {
-            "sentence_id": f.first_sentence_id + k,
-            "path": f.doc.path,
-            "article_id": f.article_id,
-            "lang": f.lang.lang,
-            "text": s.text,
-            "char_start": s.start,
-            "char_end": s.end,
+            "path": f.path,
+            "sha256": f.sha256,
+            "lang": f.lang,
+            "lang_confidence": f.lang_confidence,
+            "lang_mixed": f.lang_mixed,
+            "article_id": grouping.article_ids[k],
+            "n_sentences": f.n_sentences,
+            "url": f.url,
+            "title": f.title,
+            "date": f.date,
+            "article_score": grouping.article_scores[k],
+            "alone_reason": grouping.alone_reasons[k],
         }
-        for f in files
-        for k, s in enumerate(f.sentences)
-    ]
-    return pa.Table.from_pylist(rows, SENTENCES_SCHEMA)
-
-
-def _articles_table(files: list[SourceFile]) -> pa.Table:
-    rows = [
-        {
-            "path": f.doc.path,
-            "sha256": f.doc.sha256,
-            "lang": f.lang.lang,
-            "lang_confidence": f.lang.confidence,
-            "lang_mixed": f.lang.mixed,
-            "article_id": f.article_id,
-            "n_sentences": len(f.sentences),
-            "url": f.doc.url,
-            "title": f.doc.title,
-            "date": f.doc.date,
-            "article_score": f.article_score,
-            "alone_reason": f.alone_reason,
-        }
-        for f in files
+        for k, f in enumerate(facts)
     ]
     return pa.Table.from_pylist(rows, ARTICLES_SCHEMA)

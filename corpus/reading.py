@@ -280,19 +280,16 @@ def cached_dataset(name: str) -> Path | None:
     return Path(folder)
 
 
-def read_inputs(
-    root: Path,
-    *,
-    progress: bool = False,
-    fields: FieldNames = DEFAULT_FIELDS,
-    data_files_only: bool | None = None,
-) -> ReadResult:
-    """Read every non-hidden file under root; every other file or folder, and every unusable
-    file or record, is listed in ``skipped`` with a reason.
+def list_inputs(
+    root: Path, *, data_files_only: bool | None = None
+) -> tuple[list[str], list[Skipped]]:
+    """The files under ``root`` to read (relative POSIX paths, sorted) and the entries that
+    are not read, each with its reason (hidden, unlistable, a name that is not UTF-8, a
+    dataset's card or metadata).
 
-    ``fields`` names the fields of JSON-lines, Parquet and Arrow dumps (see ``extraction``).
     ``data_files_only`` reads only dumps (a dataset's card and metadata files are listed as
-    skipped, not read as articles); None turns it on for a ``save_to_disk`` folder.
+    skipped, not read as articles); None turns it on for a ``save_to_disk`` folder. Raises
+    InputError when ``root`` is missing or not a folder.
     """
     if not root.exists():
         raise InputError(str(root), "input folder does not exist")
@@ -307,10 +304,8 @@ def read_inputs(
             if not data
         ]
         files = [path for path, data in is_data.items() if data]
-    documents: list[Document] = []
-    warnings: list[str] = []
-    first_with_text: dict[bytes, str] = {}
-    for path in tqdm(files, desc="reading", unit="file", disable=not progress):
+    names: list[str] = []
+    for path in files:
         rel = path.relative_to(root).as_posix()
         try:
             rel.encode()
@@ -319,30 +314,77 @@ def read_inputs(
             # later stage that prints or stores the path.
             skipped.append(Skipped(_rel(path, root), "file name is not valid UTF-8"))
             continue
-        try:
-            for document in read_documents(path, root, fields):
-                if isinstance(document, Skipped):
-                    skipped.append(document)
-                    continue
-                # Keyed on the decoded text: one article saved in two encodings is a duplicate.
-                key = hashlib.sha256(document.text.encode()).digest()
-                if key in first_with_text:
-                    reason = f"exact duplicate of {first_with_text[key]}"
-                    skipped.append(Skipped(document.path, reason))
-                    continue
-                first_with_text[key] = document.path
+        names.append(rel)
+    return names, skipped
+
+
+def read_file(
+    root: Path, rel: str, fields: FieldNames = DEFAULT_FIELDS
+) -> list[Document | Skipped]:
+    """The documents of the input file ``root / rel`` (``read_documents``); a file that is
+    unusable as a whole is one Skipped with the reason. Never raises for a bad file."""
+    try:
+        return list(read_documents(root / rel, root, fields))
+    except InputError as error:
+        return [Skipped(rel, error.problem)]
+
+
+def read_warnings(document: Document) -> list[str]:
+    """What the reader tells the user about one document: a legacy encoding it guessed,
+    characters it removed."""
+    warnings = []
+    if document.encoding in LEGACY_ENCODINGS:
+        warnings.append(f"{document.path}: decoded as {document.encoding} (no BOM, not UTF-8)")
+    if document.n_not_text:
+        warnings.append(
+            f"{document.path}: removed {document.n_not_text} characters that are "
+            "not text (control characters or non-characters)"
+        )
+    return warnings
+
+
+class ExactDuplicates:
+    """Remembers the decoded texts seen so far (as 16-byte digests): a document whose text
+    was seen is an exact duplicate of the first. One article saved in two encodings is a
+    duplicate, since the key is the decoded text."""
+
+    def __init__(self) -> None:
+        self._first: dict[bytes, str] = {}
+
+    def first_with(self, document: Document) -> str | None:
+        """The path of the earlier document with this text, or None (then it is remembered)."""
+        key = hashlib.blake2b(document.text.encode(), digest_size=16).digest()
+        first = self._first.setdefault(key, document.path)
+        return None if first == document.path else first
+
+
+def read_inputs(
+    root: Path,
+    *,
+    progress: bool = False,
+    fields: FieldNames = DEFAULT_FIELDS,
+    data_files_only: bool | None = None,
+) -> ReadResult:
+    """Read every non-hidden file under root into memory; every other file or folder, and
+    every unusable file or record, is listed in ``skipped`` with a reason.
+
+    ``fields`` names the fields of JSON-lines, Parquet and Arrow dumps (see ``extraction``);
+    ``data_files_only`` as in ``list_inputs``. The build streams the same steps in batches
+    (``corpus.stages``); this reads a folder whole, for tools and tests.
+    """
+    names, skipped = list_inputs(root, data_files_only=data_files_only)
+    documents: list[Document] = []
+    warnings: list[str] = []
+    duplicates = ExactDuplicates()
+    for rel in tqdm(names, desc="reading", unit="file", disable=not progress):
+        for document in read_file(root, rel, fields):
+            if isinstance(document, Skipped):
+                skipped.append(document)
+            elif (first := duplicates.first_with(document)) is not None:
+                skipped.append(Skipped(document.path, f"exact duplicate of {first}"))
+            else:
                 documents.append(document)
-                if document.encoding in LEGACY_ENCODINGS:
-                    warnings.append(
-                        f"{document.path}: decoded as {document.encoding} (no BOM, not UTF-8)"
-                    )
-                if document.n_not_text:
-                    warnings.append(
-                        f"{document.path}: removed {document.n_not_text} characters that are "
-                        "not text (control characters or non-characters)"
-                    )
-        except InputError as error:
-            skipped.append(Skipped(rel, error.problem))
+                warnings += read_warnings(document)
     skipped.sort(key=lambda entry: entry.path)
     return ReadResult(documents, skipped, warnings)
 

@@ -418,7 +418,7 @@ def test_output_problems_are_refused_before_any_work(tmp_path, monkeypatch, case
     def no_work(*args, **kwargs):
         raise AssertionError("the build started reading before refusing its --out")
 
-    monkeypatch.setattr("corpus.pipeline.read_inputs", no_work)
+    monkeypatch.setattr("corpus.pipeline.list_inputs", no_work)
     before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
     result = runner.invoke(app, ["build", str(src), "--out", str(out), "--force", "--quiet"])
     assert result.exit_code == code, result.output
@@ -541,7 +541,7 @@ def alive(pid: int) -> bool:
 # A real build through the CLI, with parallel alignment from two articles on (one worker per
 # article instead of per 8): what Ctrl-C during alignment of a large corpus meets.
 PARALLEL_BUILD = (
-    "import corpus.pipeline as p; p.MIN_ARTICLES_PER_WORKER = 1; "
+    "import corpus.engines.embedded as e; e.MIN_ARTICLES_PER_WORKER = 1; "
     "from corpus.cli import app; app(prog_name='corpus')"
 )
 

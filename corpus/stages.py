@@ -1,0 +1,375 @@
+"""The build's stages over Arrow tables, in the shape of Ray Data's ``map_batches``.
+
+A stage is a plain function ``table -> table`` (``read_files``, ``identify_languages``,
+``segment_files``, ``align_articles``) or, where it holds something expensive, a class whose
+``setup()`` loads it once and whose ``__call__(table) -> table`` handles one batch
+(``EmbedSentences``). The embedded runner and the Ray runner (``corpus.engines``) call these
+same objects; ``corpus.pipeline`` says their order.
+
+A batch of files travels as one *files table*, one row per document, that each stage widens:
+
+    read      path, text, sha256, encoding, paragraph_start/end, url, title, date,
+              declared_lang, hreflang, n_not_text, skipped, warnings
+    identify  + lang, lang_confidence, lang_mixed
+    segment   + sentences (text, start, end)
+    embed     + embeddings (one unit vector per sentence), n_encoded
+
+A row whose ``skipped`` is set (unreadable, a record without text, too many sentences)
+carries its reason to the driver and nothing else. ``align_articles`` takes the member files
+of whole articles and returns the *beads table*: one row per bead of every language pair.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from corpus.alignment import align
+from corpus.cache import EmbeddingCache, encode_cached, model_id
+from corpus.embedding import Encoder, default_model_covers, load_encoder
+from corpus.extraction import DEFAULT_FIELDS, FieldNames
+from corpus.langid import LanguageGuess, base_language, identify
+from corpus.reading import Document, Skipped, read_file, read_warnings
+from corpus.records import Bead
+from corpus.segmentation import segment
+
+# A long article has a few hundred sentences and a whole book tens of thousands; beyond this
+# a file is a dump, not an article, and embedding it would take hours.
+MAX_SENTENCES_PER_FILE = 50_000
+
+_SPAN = pa.list_(pa.int32())
+READ_SCHEMA = pa.schema(
+    [
+        ("path", pa.string()),
+        ("text", pa.large_string()),
+        ("sha256", pa.string()),
+        ("encoding", pa.string()),
+        ("paragraph_start", _SPAN),
+        ("paragraph_end", _SPAN),
+        ("url", pa.string()),
+        ("title", pa.string()),
+        ("date", pa.string()),
+        ("declared_lang", pa.string()),
+        ("hreflang", pa.list_(pa.struct([("tag", pa.string()), ("url", pa.string())]))),
+        ("n_not_text", pa.int32()),
+        ("skipped", pa.string()),  # why the file or record is not used; null when it is
+        ("warnings", pa.list_(pa.string())),  # one line each, starting with the path
+    ]
+)
+LANGUAGE_FIELDS = [
+    pa.field("lang", pa.string()),
+    pa.field("lang_confidence", pa.float64()),
+    pa.field("lang_mixed", pa.bool_()),
+]
+SENTENCE_TYPE = pa.struct([("text", pa.string()), ("start", pa.int32()), ("end", pa.int32())])
+SEGMENTED_FIELDS = [pa.field("sentences", pa.list_(SENTENCE_TYPE))]
+BEADS_SCHEMA = pa.schema(
+    [
+        ("article_id", pa.string()),
+        ("lang_a", pa.string()),  # the pair's languages, sorted
+        ("lang_b", pa.string()),
+        ("src", pa.list_(pa.int32())),  # sentence indices in lang_a's file, consecutive
+        ("tgt", pa.list_(pa.int32())),
+        ("score", pa.float64()),
+    ]
+)
+
+
+def embeddings_type(dim: int) -> pa.DataType:
+    """One file's sentence embeddings: a list of ``dim`` float32 unit vectors."""
+    return pa.list_(pa.list_(pa.float32(), dim))
+
+
+def _schema(*fields: Sequence[pa.Field]) -> pa.Schema:
+    return pa.schema([f for group in fields for f in group])
+
+
+IDENTIFIED_SCHEMA = _schema(READ_SCHEMA, LANGUAGE_FIELDS)
+SEGMENTED_SCHEMA = _schema(IDENTIFIED_SCHEMA, SEGMENTED_FIELDS)
+
+
+def embedded_schema(dim: int) -> pa.Schema:
+    return _schema(
+        SEGMENTED_SCHEMA,
+        [
+            pa.field("embeddings", embeddings_type(dim)),
+            pa.field("n_encoded", pa.int32()),
+            pa.field("embedded_by", pa.string()),  # model_id: the store's and the card's
+        ],
+    )
+
+
+# -- read ----------------------------------------------------------------------------------
+
+
+def _document_row(document: Document | Skipped) -> dict:
+    if isinstance(document, Skipped):
+        return {"path": document.path, "skipped": document.reason, "warnings": []}
+    return {
+        "path": document.path,
+        "text": document.text,
+        "sha256": document.sha256,
+        "encoding": document.encoding,
+        "paragraph_start": [a for a, _ in document.paragraphs],
+        "paragraph_end": [b for _, b in document.paragraphs],
+        "url": document.url,
+        "title": document.title,
+        "date": document.date,
+        "declared_lang": document.declared_lang,
+        "hreflang": [{"tag": tag, "url": url} for tag, url in document.hreflang],
+        "n_not_text": document.n_not_text,
+        "warnings": read_warnings(document),
+    }
+
+
+def document_of(row: dict) -> Document:
+    """The ``Document`` a files-table row holds (the inverse of the read stage's row)."""
+    return Document(
+        row["path"],
+        row["text"],
+        row["sha256"],
+        row["encoding"],
+        tuple(zip(row["paragraph_start"], row["paragraph_end"], strict=True)),
+        url=row["url"],
+        title=row["title"],
+        date=row["date"],
+        declared_lang=row["declared_lang"],
+        hreflang=tuple((h["tag"], h["url"]) for h in row["hreflang"]),
+        n_not_text=row["n_not_text"],
+    )
+
+
+def read_files(batch: pa.Table, *, root: str, fields: FieldNames = DEFAULT_FIELDS) -> pa.Table:
+    """Read stage: ``batch`` has a column ``file`` (paths relative to ``root``); returns one
+    files-table row per document (a text or HTML file: one; a WARC or a dump: one per
+    record) and one row with ``skipped`` set per unusable file or record."""
+    rows = [
+        _document_row(document)
+        for rel in batch.column("file").to_pylist()
+        for document in read_file(Path(root), rel, fields)
+    ]
+    return pa.Table.from_pylist(rows, READ_SCHEMA)
+
+
+# -- identify ------------------------------------------------------------------------------
+
+
+def language_of(document: Document) -> LanguageGuess:
+    """The document's language: identified, or the one a dump declares for it.
+
+    A declared language is taken as it is (the user named the field), refined only where
+    identification finds a variant of it (declared "zh", identified "zh_Hant").
+    """
+    guess = identify(document.text, document.paragraphs)
+    if document.declared_lang is None or guess.lang.split("_")[0] == document.declared_lang:
+        return guess
+    return LanguageGuess(document.declared_lang, 1.0, False)
+
+
+def identify_languages(batch: pa.Table, *, default_model: bool = True) -> pa.Table:
+    """Identify stage: adds ``lang``, ``lang_confidence`` and ``lang_mixed`` (langid), and a
+    warning for a file in several languages and, with the bundled model (``default_model``),
+    for a language it was not trained on."""
+    rows = batch.to_pylist()
+    for row in rows:
+        if row["skipped"] is not None:
+            continue
+        guess = language_of(document_of(row))
+        row.update(lang=guess.lang, lang_confidence=guess.confidence, lang_mixed=guess.mixed)
+        if guess.mixed:
+            row["warnings"].append(
+                f"{row['path']}: paragraphs in more than one language "
+                f"(file identified as {guess.lang})"
+            )
+        if default_model and not default_model_covers(guess.lang):
+            row["warnings"].append(
+                f"{row['path']}: language {guess.lang} is not among the languages the "
+                "embedding model was trained on (XLM-R's 100); its pairs may be poor"
+            )
+    return pa.Table.from_pylist(rows, IDENTIFIED_SCHEMA)
+
+
+# -- segment -------------------------------------------------------------------------------
+
+
+def segment_files(batch: pa.Table) -> pa.Table:
+    """Segment stage: adds ``sentences`` (text and character span in the document text);
+    a file of more than ``MAX_SENTENCES_PER_FILE`` sentences is skipped with the reason."""
+    rows = batch.to_pylist()
+    for row in rows:
+        if row["skipped"] is not None:
+            continue
+        document = document_of(row)
+        sentences = segment(document.text, base_language(row["lang"]), document.paragraphs)
+        if len(sentences) > MAX_SENTENCES_PER_FILE:
+            reason = f"too many sentences ({len(sentences)} > {MAX_SENTENCES_PER_FILE})"
+            row["skipped"] = f"{reason}; split it into articles"
+            continue
+        row["sentences"] = [{"text": s.text, "start": s.start, "end": s.end} for s in sentences]
+    return pa.Table.from_pylist(rows, SEGMENTED_SCHEMA)
+
+
+# -- embed ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EmbedOptions:
+    model: str | None = None  # None: the bundled multilingual-e5-small
+    precision: str = "auto"  # embedding.PRECISIONS
+    batch_size: int = 32
+    cache_dir: Path | None = None  # the embedding store; None: embed everything
+    threads: int | None = None  # torch threads; None: the library's default
+    progress: bool = False
+
+
+class EmbedSentences:
+    """Embed stage: adds ``embeddings`` (one unit row per sentence, float32) and
+    ``n_encoded`` (the batch's count of texts passed to the model, on its first row).
+
+    ``setup()`` loads the encoder and opens the embedding store once per process (an actor
+    in Ray); texts the store holds are not embedded again. Each row also names the model
+    (``embedded_by``); what the store warned of goes into the batch's first row.
+    """
+
+    def __init__(self, options: EmbedOptions) -> None:
+        self.options = options
+        self.encoder: Encoder | None = None
+        self.cache: EmbeddingCache | None = None
+        self.warnings: list[str] = []
+
+    def setup(self) -> None:
+        if self.encoder is not None:
+            return
+        if self.options.threads:
+            import torch
+
+            torch.set_num_threads(self.options.threads)
+        self.encoder = load_encoder(self.options.model, self.options.precision)
+        folder = self.options.cache_dir
+        if folder is not None:
+            try:
+                self.cache = EmbeddingCache(folder, model_id(self.encoder), self.encoder.dim)
+            except (OSError, sqlite3.Error) as exc:
+                self.warnings.append(
+                    f"{folder}: embedding cache unusable ({exc}); embedding everything"
+                )
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        self.setup()
+        encoder = self.encoder
+        sentences = batch.column("sentences").to_pylist()
+        texts = [s["text"] for row in sentences if row for s in row]
+        before = encoder.n_encoded
+        vectors, _ = encode_cached(
+            encoder,
+            texts,
+            self.cache,
+            batch_size=self.options.batch_size,
+            show_progress_bar=self.options.progress,
+        )
+        counts = [len(row) if row else 0 for row in sentences]
+        offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+        rows = pa.FixedSizeListArray.from_arrays(pa.array(vectors.reshape(-1)), encoder.dim)
+        nulls = pa.array([row is None for row in sentences])
+        embeddings = pa.ListArray.from_arrays(pa.array(offsets), rows, mask=nulls)
+        n_encoded = [encoder.n_encoded - before] + [0] * (batch.num_rows - 1)
+        if self.cache is not None and self.cache.warnings:
+            self.warnings += self.cache.warnings
+            self.cache.warnings.clear()
+        if self.warnings and batch.num_rows:  # reported once, on the batch's first row
+            warnings = batch.column("warnings").to_pylist()
+            warnings[0] = [*warnings[0], *self.warnings]
+            self.warnings = []
+            batch = batch.set_column(
+                batch.schema.get_field_index("warnings"), "warnings", pa.array(warnings)
+            )
+        return (
+            batch.append_column(pa.field("embeddings", embeddings_type(encoder.dim)), embeddings)
+            .append_column(pa.field("n_encoded", pa.int32()), pa.array(n_encoded, pa.int32()))
+            .append_column("embedded_by", pa.array([model_id(encoder)] * batch.num_rows))
+        )
+
+    def close(self) -> None:
+        if self.cache is not None:
+            self.cache.close()
+            self.cache = None
+
+
+def file_embeddings(column: pa.ListArray, index: int, dim: int) -> np.ndarray:
+    """One file's sentence embeddings, (n_sentences, dim) float32, from an ``embeddings``
+    column without converting it to Python lists."""
+    vectors = column[index].values
+    if vectors is None or len(vectors) == 0:
+        return np.zeros((0, dim), np.float32)
+    return vectors.flatten().to_numpy(zero_copy_only=False).reshape(-1, dim)
+
+
+# -- align ---------------------------------------------------------------------------------
+
+ALIGN_INPUT_FIELDS = ("article_id", "lang", "embeddings", "lengths")
+
+
+def align_input_schema(dim: int) -> pa.Schema:
+    """One row per member file of an article: its language, sentence embeddings and
+    sentence lengths in characters."""
+    return pa.schema(
+        [
+            ("article_id", pa.string()),
+            ("lang", pa.string()),
+            ("embeddings", embeddings_type(dim)),
+            ("lengths", pa.list_(pa.int32())),
+        ]
+    )
+
+
+def align_articles(batch: pa.Table) -> pa.Table:
+    """Align stage: the beads of every language pair of each article in ``batch`` (rows:
+    ``align_input_schema``, the members of whole articles), in article order as given, then
+    by language pair (sorted), then by position. Pure: no model, no store."""
+    article_ids = batch.column("article_id").to_pylist()
+    langs = batch.column("lang").to_pylist()
+    lengths = batch.column("lengths").to_pylist()
+    column = batch.column("embeddings").combine_chunks()
+    dim = column.type.value_type.list_size
+    members: dict[str, list[int]] = {}
+    for k, article_id in enumerate(article_ids):
+        members.setdefault(article_id, []).append(k)
+    out: dict[str, list] = {name: [] for name in BEADS_SCHEMA.names}
+    for article_id, rows in members.items():
+        rows = sorted(rows, key=lambda k: langs[k])
+        for a, b in combinations(rows, 2):
+            beads: list[Bead] = align(
+                file_embeddings(column, a, dim),
+                file_embeddings(column, b, dim),
+                lengths[a],
+                lengths[b],
+            )
+            for bead in beads:
+                out["article_id"].append(article_id)
+                out["lang_a"].append(langs[a])
+                out["lang_b"].append(langs[b])
+                out["src"].append(list(bead.src))
+                out["tgt"].append(list(bead.tgt))
+                out["score"].append(bead.score)
+    return pa.Table.from_pydict(out, BEADS_SCHEMA)
+
+
+def pair_beads(beads: pa.Table) -> dict[tuple[str, str], list[Bead]]:
+    """The beads of one article's rows of a beads table, per sorted language pair."""
+    out: dict[tuple[str, str], list[Bead]] = {}
+    for row in beads.to_pylist():
+        bead = Bead(tuple(row["src"]), tuple(row["tgt"]), row["score"])
+        out.setdefault((row["lang_a"], row["lang_b"]), []).append(bead)
+    return out
+
+
+def cpu_count() -> int:
+    """Cores this process may run on (the affinity mask, not the machine's count)."""
+    return len(os.sched_getaffinity(0))
