@@ -231,6 +231,9 @@ def render(
         f"Unicode non-characters) removed at read time: {summary.n_not_text} "
         f"in {summary.n_files_not_text} files",
         *_filter_lines(summary, options),
+        f"- Runner: {summary.engine}"
+        + (f" (Ray {_version('ray')})" if summary.engine == "ray" else "")
+        + "; both runners write the same rows",
         f"- corpus {_version('corpus')}, Python {platform.python_version()}, "
         f"pyarrow {_version('pyarrow')}",
         "",
