@@ -50,7 +50,7 @@ from corpus.output_folder import (
     pause_point,
     work_folder,
 )
-from corpus.plots import write_plots
+from corpus.plots import plot_columns, write_plots
 from corpus.reading import ExactDuplicates, Skipped, list_inputs
 from corpus.records import Bead, MultiBead
 from corpus.spill import FileFacts, FileSpill, SpilledFile, SpilledFiles, facts_of
@@ -250,9 +250,11 @@ def _group_align_write(
     order = sorted(articles)
     members = {aid: sorted(articles[aid], key=lambda k: facts[k].lang) for aid in order}
     all_langs = sorted({facts[k].lang for ks in members.values() for k in ks})
-    pair_tables: dict[tuple[str, str], list[pa.Table]] = defaultdict(list)
-    multi_tables: list[pa.Table] = []
-    with _alignment_cache(out, options, files) as cache, clock("align"):
+    # Rows go to disk as each article is aligned (one Parquet file per config in the work
+    # folder), so the build never holds more than one config's rows.
+    rows = _RowFiles(work / "rows")
+    pairs: dict[str, tuple[str, str]] = {}  # config name -> its two languages
+    with _alignment_cache(out, options, files) as cache, clock("align"), rows:
         aligned = _aligned_articles(order, members, view, engine, cache, work)
         for article_id, beads in tqdm(
             aligned, total=len(order), desc="aligning", unit="article", disable=not options.progress
@@ -261,49 +263,57 @@ def _group_align_write(
             beads = _fold_pair_probability(beads, by_lang, grouping.pair_probabilities)
             for (la, lb), pair in beads.items():
                 a, b = by_lang[la], by_lang[lb]
-                pair_tables[(la, lb)].append(
-                    _pair_table(a[1], b[1], first_ids[a[0]], first_ids[b[0]], pair, article_id)
+                pairs[f"{la}-{lb}"] = (la, lb)
+                rows.append(
+                    f"{la}-{lb}",
+                    _pair_table(a[1], b[1], first_ids[a[0]], first_ids[b[0]], pair, article_id),
                 )
             tuples = [t for t in multiway(beads) if t.score >= options.filters.min_score]
-            multi_tables.append(
+            rows.append(
+                "multiway",
                 _multiway_table(
                     {lang: (first_ids[k], f) for lang, (k, f) in by_lang.items()},
                     tuples,
                     all_langs,
                     article_id,
-                )
+                ),
             )
 
     removed: dict[str, dict[str, int]] = {}
     ratios: dict[str, LengthRatio] = {}
     close_pairs: list[str] = []
-    tables: dict[str, pa.Table] = {}
-    with clock("filter"):
-        for la, lb in sorted(pair_tables):
-            name = f"{la}-{lb}"
-            table = pa.concat_tables(pair_tables.pop((la, lb)))
-            tables[name], report = filter_pairs(table, (la, lb), options.filters)
-            removed[name] = dict(report.removed)
-            ratios[name] = report.length_ratio
-            if report.close_languages:
-                close_pairs.append(name)
-
-    with clock("write"), atomic_output(out, force=options.force) as staging:
-        _write_sentences(view, article_ids, first_ids, staging / "sentences.parquet")
-        articles_table = _articles_table(facts, grouping)
-        write_table(articles_table, staging / "articles.parquet")
-        multi = pa.concat_tables(multi_tables)
-        data_files = {
-            name: [f"data/{name}/{file}" for file in write_config(table, staging / "data" / name)]
-            for name, table in [*tables.items(), ("multiway", multi)]
-        }
+    counts: dict[str, int] = {}
+    plotted: dict[str, pa.Table] = {}  # per pair config: its plot_columns
+    data_files: dict[str, list[str]] = {}
+    with atomic_output(out, force=options.force) as staging:
+        for name in [*sorted(pairs), "multiway"]:
+            table = rows.read(name)
+            if name in pairs:
+                langs = pairs[name]
+                with clock("filter"):
+                    table, report = filter_pairs(table, langs, options.filters)
+                removed[name] = dict(report.removed)
+                ratios[name] = report.length_ratio
+                if report.close_languages:
+                    close_pairs.append(name)
+                counts[name] = table.num_rows
+                plotted[name] = plot_columns(table, langs)
+            with clock("write"):
+                shards = write_config(table, staging / "data" / name)
+            data_files[name] = [f"data/{name}/{file}" for file in shards]
+            n_multiway = table.num_rows
+            del table
+        with clock("write"):
+            _write_sentences(view, article_ids, first_ids, staging / "sentences.parquet")
+            articles_table = _articles_table(facts, grouping)
+            write_table(articles_table, staging / "articles.parquet")
         summary = BuildSummary(
             out=out,
             n_files=len(facts),
             n_articles=len(articles),
             n_sentences=sum(f.n_sentences for f in facts),
-            pairs={name: table.num_rows for name, table in tables.items()},
-            n_multiway=multi.num_rows,
+            pairs=counts,
+            n_multiway=n_multiway,
             skipped=sorted(files.skipped, key=lambda entry: entry.path),
             warnings=files.warnings,
             engine=options.engine,
@@ -317,21 +327,45 @@ def _group_align_write(
             length_ratios=ratios,
             close_pairs=close_pairs,
         )
-        (staging / "README.md").write_text(
-            card.render(
+        with clock("write"):
+            card_text = card.render(
                 summary,
                 files_langs=[f.lang for f in facts],
                 model=files.model,
                 options=options,
-                tables=tables,
-                figures=write_plots(tables, staging),
+                tables=plotted,
+                figures=write_plots(plotted, staging),
                 sentences_per_lang=_sentences_per_lang(facts),
                 data_files=data_files,
                 articles=articles_table,
-            ),
-            encoding="utf-8",
-        )
+            )
+            (staging / "README.md").write_text(card_text, encoding="utf-8")
     return summary
+
+
+class _RowFiles:
+    """Rows of each config appended to its own Parquet file as they are made; ``read``
+    gives one config back whole once the writers are closed (leaving the ``with``)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._writers: dict[str, pq.ParquetWriter] = {}
+
+    def append(self, name: str, table: pa.Table) -> None:
+        if name not in self._writers:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._writers[name] = pq.ParquetWriter(self.folder / f"{name}.parquet", table.schema)
+        self._writers[name].write_table(table)
+
+    def read(self, name: str) -> pa.Table:
+        return pq.read_table(self.folder / f"{name}.parquet")
+
+    def __enter__(self) -> _RowFiles:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for writer in self._writers.values():
+            writer.close()
 
 
 def _grouping(files: _Files) -> tuple[Grouping, list[int]]:

@@ -9,6 +9,7 @@ heatmap, pairs against types, so no colour cycle ever repeats.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
@@ -33,7 +34,7 @@ plt.rcParams.update(
 
 
 def _lengths(table: pa.Table, lang: str) -> np.ndarray:
-    return pc.utf8_length(table.column("translation").combine_chunks().field(lang)).to_numpy()
+    return table.column("chars").combine_chunks().field(lang).to_numpy()
 
 
 def _panels(n: int) -> tuple[plt.Figure, list[plt.Axes]]:
@@ -78,10 +79,27 @@ def _save(fig: plt.Figure, folder: Path, stem: str) -> str:
     return f"{stem}.png"
 
 
+def plot_columns(table: pa.Table, langs: Sequence[str]) -> pa.Table:
+    """What the figures and the card's statistics read of a pair config (``bead_schema``
+    rows): ``score``, ``align_type`` and ``chars``, each side's length in characters (a
+    struct with a field per language), without the texts, so a build keeps them for every
+    config while it holds the rows of one."""
+    translation = table.column("translation").combine_chunks()
+    chars = [pc.utf8_length(translation.field(lang)) for lang in langs]
+    return pa.table(
+        {
+            "score": table.column("score"),
+            "align_type": table.column("align_type"),
+            "chars": pa.StructArray.from_arrays(chars, names=list(langs)),
+        }
+    )
+
+
 def write_plots(tables: dict[str, pa.Table], folder: Path) -> dict[str, str]:
-    """Write the card's figures for the pair configs in ``tables`` (name -> rows) into
-    ``folder``: ``scores``, ``align_types`` and ``lengths``, each ``.png`` (300 dpi) and
-    ``.svg``. Returns {title: PNG file name}; the SVG has the same stem."""
+    """Write the card's figures for the pair configs in ``tables`` (name -> its
+    ``plot_columns``) into ``folder``: ``scores``, ``align_types`` and ``lengths``, each
+    ``.png`` (300 dpi) and ``.svg``. Returns {title: PNG file name}; the SVG has the same
+    stem."""
     names = sorted(tables)
     if not names:
         return {}

@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 from PIL import Image
 
-from corpus.plots import COLUMNS, DPI, PANEL, write_plots
+from corpus.plots import COLUMNS, DPI, PANEL, plot_columns, write_plots
 
 
 def pair_tables(langs: list[str], rows: int = 40) -> dict[str, pa.Table]:
@@ -19,13 +19,14 @@ def pair_tables(langs: list[str], rows: int = 40) -> dict[str, pa.Table]:
         a = ["a" * int(n) for n in rng.integers(10, 200, rows)]
         b = ["b" * max(1, len(x) // 3) for x in a]  # a script three times denser
         translation = pa.StructArray.from_arrays([pa.array(a), pa.array(b)], names=[la, lb])
-        tables[f"{la}-{lb}"] = pa.table(
+        table = pa.table(
             {
                 "translation": translation,
                 "score": pa.array(rng.uniform(0, 1, rows), pa.float32()),
                 "align_type": pa.array(rng.choice(["1-1", "1-2", "2-1"], rows)),
             }
         )
+        tables[f"{la}-{lb}"] = plot_columns(table, [la, lb])
     return tables
 
 
