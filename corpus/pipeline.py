@@ -25,7 +25,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from itertools import combinations
 from pathlib import Path
 
@@ -129,16 +129,16 @@ class _Files:
     spill, and what was set apart."""
 
     spill: FileSpill
-    facts: list[FileFacts]
-    positions: list[int]
-    skipped: list[Skipped]
-    warnings: list[str]
-    model: str  # model_id of the embeddings
-    dim: int
-    n_encoded: int
-    n_distinct: int  # distinct sentence texts
-    n_not_text: int
-    n_files_not_text: int
+    facts: list[FileFacts] = field(default_factory=list)
+    positions: list[int] = field(default_factory=list)  # of each file in the spill
+    skipped: list[Skipped] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    model: str = ""  # model_id of the embeddings
+    dim: int = 0
+    n_encoded: int = 0
+    n_distinct: int = 0  # distinct sentence texts
+    n_not_text: int = 0
+    n_files_not_text: int = 0
 
 
 def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
@@ -149,7 +149,12 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
         raise CorpusError(f"{input_dir}: no readable text files")
     cache_dir = (options.cache_dir or default_cache_dir(out)) if options.cache else None
     embed = EmbedSentences(
-        EmbedOptions(options.model, options.precision, options.batch_size, cache_dir, None, False)
+        EmbedOptions(
+            model=options.model,
+            precision=options.precision,
+            batch_size=options.batch_size,
+            cache_dir=cache_dir,
+        )
     )
     with work_folder(out) as work, _engine(options, clock) as engine:
         spill = FileSpill(work / "files.arrow")
@@ -175,7 +180,7 @@ def _embedded_files(
     size = options.files_per_batch
     batches = [names[k : k + size] for k in range(0, len(names), size)]
     default_model = options.model in (None, DEFAULT_MODEL)
-    files = _Files(spill, [], [], [], [], "", 0, 0, 0, 0, 0)
+    files = _Files(spill)
     duplicates = ExactDuplicates()
     distinct: set[bytes] = set()
     bar = tqdm(total=len(names), desc="embedding", unit="file", disable=not options.progress)

@@ -226,7 +226,6 @@ class EmbedOptions:
     batch_size: int = 32
     cache_dir: Path | None = None  # the embedding store; None: embed everything
     threads: int | None = None  # torch threads; None: the library's default
-    progress: bool = False
 
 
 class EmbedSentences:
@@ -272,7 +271,6 @@ class EmbedSentences:
             texts,
             self.cache,
             batch_size=self.options.batch_size,
-            show_progress_bar=self.options.progress,
         )
         counts = [len(row) if row else 0 for row in sentences]
         offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
@@ -312,9 +310,6 @@ def file_embeddings(column: pa.ListArray, index: int, dim: int) -> np.ndarray:
 
 
 # -- align ---------------------------------------------------------------------------------
-
-ALIGN_INPUT_FIELDS = ("article_id", "lang", "embeddings", "lengths")
-
 
 def align_input_schema(dim: int) -> pa.Schema:
     """One row per member file of an article: its language, sentence embeddings and
