@@ -7,7 +7,7 @@ BENCHMARKS ?= ../shared/benchmarks
 BENCH_WORK ?= /tmp/corpus-bench
 CHAPTERS ?= 0
 
-.PHONY: install corpus test lint bench bench-align bench-inputs bench-candidates bench-encoder bench-langs bench-grouping clean
+.PHONY: install corpus test lint bench bench-align bench-inputs bench-candidates bench-encoder bench-langs bench-grouping bench-scale clean
 
 install: $(VENV)/.installed
 
@@ -70,6 +70,15 @@ BIBLE_CACHE ?= $(BENCH_WORK)-grouping/bible-cache
 bench-grouping: install
 	$(PY) scripts/bench_grouping.py --benchmarks $(BENCHMARKS) --work $(BENCH_WORK) \
 		--bible-chapters $(GROUPING_CHAPTERS) --ntrex-cache $(NTREX_CACHE) --bible-cache $(BIBLE_CACHE)
+
+# Both runners (identical output on the sample and SCALE_CHAPTERS chapters; Ray's overhead,
+# cold and warm) and the embedded runner's peak RSS from a warm store at 100, 300 and 1,189
+# Bible chapters (the whole Bible; its store fills over resumable runs in SCALE_STORE).
+SCALE_CHAPTERS ?= 100,300,1189
+SCALE_STORE ?= $(BENCH_WORK)-scale/store
+bench-scale: install
+	$(PY) scripts/bench_scale.py --benchmarks $(BENCHMARKS) --chapters $(SCALE_CHAPTERS) \
+		--work $(BENCH_WORK)-scale --store $(SCALE_STORE)
 
 clean:
 	rm -rf output $(VENV)
