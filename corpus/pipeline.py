@@ -108,7 +108,7 @@ def build(input_dir: Path, out: Path, options: BuildOptions = BuildOptions()) ->
         try:
             import ray  # noqa: F401
         except ImportError:
-            raise UsageError("--engine ray needs Ray Data: pip install 'ray[data]'") from None
+            raise UsageError("--engine ray needs Ray Data: pip install 'corpus[ray]'") from None
     with output_lock(out) as lock_warnings:
         summary = _build(input_dir, out, options)
     summary.warnings[:0] = lock_warnings

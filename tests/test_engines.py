@@ -3,6 +3,7 @@ against the embedded one (Ray started locally once per session)."""
 
 import logging
 import shutil
+import sys
 
 import pytest
 from conftest import SAMPLE
@@ -62,3 +63,12 @@ def test_cli_builds_with_the_ray_engine(local_ray, sample_build, tmp_path):
     assert result.exit_code == 0, result.output
     assert parquet_data(out) == parquet_data(sample_build)
     assert "- Runner: ray (Ray 2." in (out / "README.md").read_text()
+
+
+def test_ray_engine_without_ray_installed_is_one_usage_error(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray raises ImportError
+    args = ["build", str(SAMPLE), "--out", str(tmp_path / "out"), "--engine", "ray", "-q"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert result.output == "error: --engine ray needs Ray Data: pip install 'corpus[ray]'\n"
+    assert not (tmp_path / "out").exists()
