@@ -7,7 +7,6 @@ import multiprocessing
 import os
 import resource
 import signal
-import sqlite3
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -23,7 +22,6 @@ from tqdm.auto import tqdm
 
 from corpus import alignment, card
 from corpus.alignment import AlignParams, Bead, MultiBead, align, joined_embedder, multiway
-from corpus.cache import EmbeddingCache, default_cache_dir, encode_cached, model_id
 from corpus.embedding import (
     DEFAULT_MODEL,
     Encoder,
@@ -39,6 +37,13 @@ from corpus.langid import LanguageGuess, base_language, identify
 from corpus.plots import write_plots
 from corpus.reading import Document, Skipped, read_document, read_inputs
 from corpus.segmentation import Sentence, segment
+from corpus.store import (
+    AlignmentStore,
+    EmbeddingStore,
+    default_cache_dir,
+    encode_cached,
+    model_id,
+)
 from corpus.url_matching import url_candidates
 from corpus.writing import (
     ARTICLES_SCHEMA,
@@ -317,14 +322,15 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
 
     with _timed(timings, "load model", cpu):
         encoder = load_encoder(options.model, options.precision)
-    # The cache is needed from embedding to alignment, and closed however that ends.
-    with _opened_cache(out, encoder, options, warnings) as cache:
+    # The stores are needed from embedding to alignment; their warnings are kept however
+    # that ends.
+    with _opened_cache(out, encoder, options, warnings) as (store, beads_store):
         with _timed(timings, "embed", cpu):
             texts = [s.text for f in files for s in f.sentences]
             embeddings, n_cached = encode_cached(
                 encoder,
                 texts,
-                cache,
+                store,
                 batch_size=options.batch_size,
                 show_progress_bar=options.progress,
             )
@@ -385,7 +391,9 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
         # closing: an interruption stops the aligner's worker processes at once.
         with (
             _timed(timings, "align", cpu),
-            closing(_aligned_articles([members[aid] for aid in article_ids], cache)) as aligned,
+            closing(
+                _aligned_articles([members[aid] for aid in article_ids], beads_store)
+            ) as aligned,
         ):
             for article_id, pair_beads in tqdm(
                 zip(article_ids, aligned, strict=True),
@@ -488,7 +496,7 @@ _ALIGNER_ID = hashlib.sha256(
 
 def _article_key(members: list[SourceFile]) -> bytes:
     """Cache key of an article's alignment: aligner, languages and exact sentence texts
-    (the cache file is per model, so the texts determine the embeddings)."""
+    (the alignment store is per model, so the texts determine the embeddings)."""
     digest = hashlib.sha256(_ALIGNER_ID)
     for f in members:
         digest.update(f.lang.lang.encode() + b"\0")
@@ -497,14 +505,14 @@ def _article_key(members: list[SourceFile]) -> bytes:
 
 
 def _aligned_articles(
-    articles: list[list[SourceFile]], cache: EmbeddingCache | None
+    articles: list[list[SourceFile]], cache: AlignmentStore | None
 ) -> Iterator[dict[tuple[str, str], list[Bead]]]:
     """The beads of each article (members sorted by language), in order: from the cache
     when an earlier build aligned the same texts with the same aligner, else aligned
     (on every core) and stored."""
     keys = [_article_key(members) for members in articles]
     sizes = [{f.lang.lang: len(f.sentences) for f in members} for members in articles]
-    cached = cache.get_alignments(keys, sizes) if cache is not None else {}
+    cached = cache.get(keys, sizes) if cache is not None else {}
     todo = [k for k, key in enumerate(keys) if key not in cached]
     fresh = _align_all(
         (
@@ -527,28 +535,27 @@ def _aligned_articles(
                 yield new[key]
         next(fresh, None)  # past its last result: the worker pool shuts down
     if cache is not None and new:
-        cache.put_alignments(new)
+        cache.put(new)
 
 
 @contextmanager
 def _opened_cache(
     out: Path, encoder: Encoder, options: BuildOptions, warnings: list[str]
-) -> Iterator[EmbeddingCache | None]:
-    """The embedding cache, or None (with a warning) when it cannot be used. On exit it is
-    closed and what it warned of is added to ``warnings``."""
-    cache = None
+) -> Iterator[tuple[EmbeddingStore | None, AlignmentStore | None]]:
+    """The embedding and alignment stores, or Nones (with a warning) when they cannot be
+    used. On exit what they warned of is added to ``warnings``."""
+    stores: tuple[EmbeddingStore | None, AlignmentStore | None] = (None, None)
     if options.cache:
         folder = options.cache_dir or default_cache_dir(out)
         try:
-            cache = EmbeddingCache(folder, model_id(encoder), encoder.dim)
-        except (OSError, sqlite3.Error) as exc:
+            model = model_id(encoder)
+            stores = (EmbeddingStore(folder, model, encoder.dim), AlignmentStore(folder, model))
+        except OSError as exc:
             warnings.append(f"{folder}: embedding cache unusable ({exc}); embedding everything")
     try:
-        yield cache
+        yield stores
     finally:
-        if cache is not None:
-            warnings.extend(cache.warnings)
-            cache.close()
+        warnings.extend(w for store in stores if store is not None for w in store.warnings)
 
 
 def _language(doc: Document) -> LanguageGuess:
