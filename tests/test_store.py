@@ -19,6 +19,7 @@ from corpus.embedding import Encoder, load_encoder
 from corpus.pipeline import BuildOptions, build
 from corpus.store import (
     MAX_SMALL_PARTS,
+    ROW_GROUP_ROWS,
     AlignmentStore,
     EmbeddingStore,
     encode_cached,
@@ -90,6 +91,18 @@ def test_a_repeated_text_gets_its_row_at_every_position(tmp_path):
     assert found.tolist() == [True, False, True, True]
     np.testing.assert_array_equal(got[[0, 2, 3]], rows[[1, 0, 1]])
     assert store.missing(store.keys(["b", "new", "a"])).tolist() == [False, True, False]
+
+
+def test_lookup_reads_the_row_groups_of_the_keys_asked_in_the_order_asked(tmp_path):
+    store = EmbeddingStore(tmp_path, "model-a", 8)
+    texts = [f"t{k}" for k in range(3 * ROW_GROUP_ROWS + 5)]
+    put(store, texts, text_rows(texts))
+    assert pq.read_metadata(store.parts[0]).num_row_groups == 4
+    asked = [texts[k] for k in np.random.default_rng(0).permutation(len(texts))[:500]]
+    asked += ["absent", asked[0]]
+    rows, found = store.lookup(store.keys(asked))
+    assert found.tolist() == [True] * 500 + [False, True]
+    np.testing.assert_array_equal(rows[found], text_rows([*asked[:500], asked[0]]))
 
 
 def test_foreign_part_is_ignored_with_a_warning(tmp_path):
