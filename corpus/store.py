@@ -128,10 +128,11 @@ class _Parts:
             try:
                 stat = part.stat()
                 if self._checked.get(part) != (stat.st_size, stat.st_mtime_ns):
-                    why = self._check(part)
-                    if why is not None:
+                    problem = self._check(part)
+                    if problem is not None:
+                        why, foreign = problem
                         self.reject(part, why)
-                        if why.startswith("written for"):
+                        if foreign:
                             self.foreign.add(part)
                         continue
                     self._checked[part] = (stat.st_size, stat.st_mtime_ns)
@@ -140,22 +141,25 @@ class _Parts:
             usable.append(part)
         return usable
 
-    def _check(self, part: Path) -> str | None:
+    def _check(self, part: Path) -> tuple[str, bool] | None:
+        """None for a usable part, else why not and whether it is another model's, dimension's
+        or schema version's (a part to keep) rather than a broken one."""
         try:
             meta = pq.read_metadata(part)
             schema = meta.schema.to_arrow_schema()
         except FileNotFoundError:
             raise
         except (OSError, pa.ArrowException) as exc:
-            return f"unreadable ({_one_line(exc)})"
+            return f"unreadable ({_one_line(exc)})", False
         declared = schema.metadata or {}
         want = self.schema.metadata
         if any(declared.get(k) != v for k, v in want.items()):
             model = declared.get(b"corpus.model", b"?").decode(errors="replace")
             dim = declared.get(b"corpus.dim", b"?").decode(errors="replace")
-            return f"written for {model} dim {dim}"
+            return f"written for {model} dim {dim}", True
         if not schema.remove_metadata().equals(self.columns):
-            return f"has columns {schema.remove_metadata()} instead of {self.columns}"
+            got, want = (" ".join(str(s).split()) for s in (schema.remove_metadata(), self.columns))
+            return f"has columns {got} instead of {want}", False
         self._rows[part] = meta.num_rows
         return None
 
