@@ -6,9 +6,14 @@ that read Unicode properties and the document itself rather than per-language li
 - Scripts without sentence-final punctuation: Thai separates sentences with a space, so a
   Thai paragraph goes to PyThaiNLP's CRF sentence model (``crfcut``, shipped in the package,
   no download). Lao, Khmer and Burmese news ends sentences with ``.``, ``។`` and ``။``.
-- Sentence_Terminal characters other than the ASCII ``. ! ?`` (``។ ። ։ ။ ۔ । ؟``, ...) are
-  unambiguous full stops: a piece is also cut after one followed by a space (sentencex
-  misses Khmer ``។``).
+- Sentence_Terminal characters other than the ASCII ``. ! ?`` (``។ ። ։ ။ ۔ । ؟``, ...):
+  a piece is also cut after one followed by a space (sentencex misses Khmer ``។``).
+- Which marks end sentences is then decided by the document itself (``clause_marks``): a
+  mark that ends none of its paragraphs, where other marks end them, and that is not
+  followed by capitals, separates clauses. Burmese ``၊`` is Sentence_Terminal in Unicode but
+  used like a comma, and sentencex's Burmese rules cut after the genitive ``၏``; both are
+  learned as clause marks from Burmese text, with no list of marks. A piece without a letter
+  or digit (a lone dash, quote or left-to-right mark) is not a sentence either.
 - Abbreviations: a piece ending in a short token and a period (at most
   ``MAX_ABBREVIATION_GRAPHEMES`` grapheme clusters, or with inner periods: ``kl.``,
   ``t.ex.``, ``bl.a.``) is joined to the next when that one continues the sentence (starts
@@ -25,7 +30,9 @@ sentencex also returns sentences with trailing whitespace and no offsets.
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -59,6 +66,17 @@ _QUOTED_STOP = regex.compile(r"[!?\p{Sentence_Terminal}]\p{Quotation_Mark}+\s*$"
 # Attributions are short: "she said", "उन्होंने कहा।".
 _MAX_ATTRIBUTION_WORDS = 4
 _PARAGRAPH_STOP = regex.compile(r"(\p{Sentence_Terminal})[\p{Pe}\p{Pf}\p{Quotation_Mark}]*\s*$")
+# The mark a piece ends with: punctuation other than closing quotes and brackets, which may
+# follow it.
+_END_MARK = regex.compile(
+    r"((?![\p{Pe}\p{Pf}\p{Quotation_Mark}])\p{P})[\p{Pe}\p{Pf}\p{Quotation_Mark}\s]*$"
+)
+_LETTER_OR_DIGIT = regex.compile(r"[\p{L}\p{N}]")
+# A piece of nothing but opening brackets, opening quotes and dashes opens the next one.
+_OPENING_ONLY = regex.compile(r"[\p{Ps}\p{Pi}\p{Pd}\s]+")
+# Below this chance that a sentence end would never have ended a paragraph of the document,
+# a mark is taken for a clause mark (the usual 5% significance level).
+CLAUSE_MARK_P = 0.05
 
 
 @dataclass(frozen=True)
@@ -130,24 +148,90 @@ def period_ends_sentences(paragraph_texts: Sequence[str]) -> bool:
     return not finals - {"!", "?"} or "." in finals
 
 
-def split_sentences(text: str, lang: str, period_is_final: bool = True) -> list[str]:
-    """Split ``text`` (one paragraph) into sentences.
+def _end_mark(piece: str) -> str | None:
+    """The mark a piece ends with, before any closing quotes and brackets."""
+    match = _END_MARK.search(piece)
+    return match.group(1) if match else None
 
-    ``lang`` picks sentencex's rules (or a library from ``SPACE_SEPARATED``);
-    ``period_is_final`` is ``period_ends_sentences`` of the whole document.
+
+def _starts_capital(piece: str) -> bool:
+    letter = _LETTER_OR_DIGIT.search(piece)
+    return letter is not None and letter.group().isupper()
+
+
+def clause_marks(paragraph_pieces: Sequence[Sequence[str]]) -> frozenset[str]:
+    """Marks after which no sentence ends in this document, learned from its own text.
+
+    ``paragraph_pieces`` are the segmenter's pieces of each paragraph (cut after any
+    Sentence_Terminal mark, and after whatever sentencex's rules for the language name, such
+    as Burmese ``၏``). Paragraphs end with sentence ends, so a sentence-final mark ends some
+    paragraphs; a clause mark (Burmese ``၊``, which Unicode makes Sentence_Terminal but is
+    used like a comma) ends none. The share ``q`` of sentence ends that fall at a paragraph
+    end is estimated from the marks that do end paragraphs, counting the candidate's
+    own ``n`` occurrences inside paragraphs as if it were one of them. A mark that ends no
+    paragraph, is mostly not followed by a capital letter (which would start a sentence in a
+    script with case), and for which ``(1 - q) ** n < CLAUSE_MARK_P`` (a sentence end would
+    almost surely have ended some paragraph) is a clause mark. Besides, a period in a
+    document whose paragraphs end with other full stops and never with one marks
+    abbreviations (``period_ends_sentences``).
     """
+    finals: Counter[str] = Counter()
+    inside: Counter[str] = Counter()
+    capital: Counter[str] = Counter()
+    for pieces in paragraph_pieces:
+        if pieces and (last := _end_mark(pieces[-1])) is not None:
+            finals[last] += 1
+        for piece, following in itertools.pairwise(pieces):
+            if (mark := _end_mark(piece)) is not None:
+                inside[mark] += 1
+                capital[mark] += _starts_capital(following)
+    stops_final = sum(finals.values())
+    stops_inside = sum(n for mark, n in inside.items() if finals[mark])
+    marks = {
+        mark
+        for mark, n in inside.items()
+        if not finals[mark]
+        and 2 * capital[mark] <= n
+        and (1 - stops_final / (stops_final + stops_inside + n)) ** n < CLAUSE_MARK_P
+    }
+    if not period_ends_sentences(["".join(pieces) for pieces in paragraph_pieces]):
+        marks.add(".")
+    return frozenset(marks)
+
+
+def _pieces(text: str, lang: str) -> list[str]:
+    """The segmenter's pieces of one paragraph, cut after non-ASCII full stops too."""
     if lang in SPACE_SEPARATED:
         raw = SPACE_SEPARATED[lang][1](text)  # type: ignore[operator]
     else:
         raw = list(_sentencex_segment(lang, text))
+    return [p for r in raw for p in _cut(r, lang) if p.strip()]
+
+
+def split_sentences(text: str, lang: str, marks: frozenset[str] = frozenset()) -> list[str]:
+    """Split ``text`` (one paragraph) into sentences.
+
+    ``lang`` picks sentencex's rules (or a library from ``SPACE_SEPARATED``); ``marks``
+    are the document's ``clause_marks``, after which no sentence ends.
+    """
+    return _join(_pieces(text, lang), marks)
+
+
+def _join(raw: Sequence[str], marks: frozenset[str]) -> list[str]:
+    """Join the segmenter's pieces where no sentence ends (see the module docstring)."""
     pieces: list[str] = []
-    for piece in (p for r in raw for p in _cut(r, lang)):
-        if not piece.strip():
+    carried = ""  # punctuation that opens the next piece
+    for k, piece in enumerate(raw):
+        piece = carried + piece
+        carried = ""
+        if k + 1 < len(raw) and _OPENING_ONLY.fullmatch(piece):
+            carried = piece
             continue
         previous = pieces[-1] if pieces else ""
         join = pieces and (
             _SECTION_NUMBER.search(previous) is not None
-            or (not period_is_final and previous.rstrip().endswith("."))
+            or _end_mark(previous) in marks
+            or _LETTER_OR_DIGIT.search(piece) is None
             or (_abbreviation(previous) and _continues(piece))
             or (
                 _QUOTED_STOP.search(previous) is not None
@@ -165,11 +249,12 @@ def split_sentences(text: str, lang: str, period_is_final: bool = True) -> list[
 def segment(text: str, lang: str, paragraphs: Sequence[tuple[int, int]]) -> list[Sentence]:
     """Segment each paragraph span of ``text``; sentences never cross paragraphs."""
     sentences: list[Sentence] = []
-    period_is_final = period_ends_sentences([text[a:b] for a, b in paragraphs])
-    for p_start, p_end in paragraphs:
+    raw = [_pieces(text[a:b], lang) for a, b in paragraphs]
+    marks = clause_marks(raw)
+    for (p_start, p_end), pieces in zip(paragraphs, raw, strict=True):
         paragraph = text[p_start:p_end]
         cursor = 0
-        for piece in split_sentences(paragraph, lang, period_is_final):
+        for piece in _join(pieces, marks):
             # The segmenters keep the characters of the paragraph, so each stripped
             # piece is found at or after the end of the previous one.
             at = paragraph.find(piece, cursor)
