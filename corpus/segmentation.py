@@ -13,7 +13,9 @@ that read Unicode properties and the document itself rather than per-language li
   followed by capitals, separates clauses. Burmese ``၊`` is Sentence_Terminal in Unicode but
   used like a comma, and sentencex's Burmese rules cut after the genitive ``၏``; both are
   learned as clause marks from Burmese text, with no list of marks. A piece without a letter
-  or digit (a lone dash, quote or left-to-right mark) is not a sentence either.
+  or digit (a lone dash, quote or left-to-right mark) is not a sentence either: it joins
+  the sentence before it (or, if it only opens, the one after); a paragraph without any
+  letter is left as the segmenter cut it.
 - Abbreviations: a piece ending in a short token and a period (at most
   ``MAX_ABBREVIATION_GRAPHEMES`` grapheme clusters, or with inner periods: ``kl.``,
   ``t.ex.``, ``bl.a.``) is joined to the next when that one continues the sentence (starts
@@ -246,14 +248,18 @@ def _join(raw: Sequence[str], marks: frozenset[str]) -> list[str]:
     for k, piece in enumerate(raw):
         piece = carried + piece
         carried = ""
-        if k + 1 < len(raw) and _OPENING_ONLY.fullmatch(piece):
+        if (
+            k + 1 < len(raw)
+            and _OPENING_ONLY.fullmatch(piece)
+            and _LETTER_OR_DIGIT.search(raw[k + 1])
+        ):
             carried = piece
             continue
         previous = pieces[-1] if pieces else ""
         join = pieces and (
             _SECTION_NUMBER.search(previous) is not None
             or _end_mark(previous) in marks
-            or _LETTER_OR_DIGIT.search(piece) is None
+            or (_LETTER_OR_DIGIT.search(piece) is None and _LETTER_OR_DIGIT.search(previous))
             or (_abbreviation(previous) and _continues(piece))
             or (
                 _QUOTED_STOP.search(previous) is not None
