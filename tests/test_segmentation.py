@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from corpus.segmentation import segment, split_sentences
+from corpus.segmentation import clause_marks, ordinary_word, segment, split_sentences
 
 
 def paragraphs(text: str) -> list[tuple[int, int]]:
@@ -118,7 +118,7 @@ def test_section_numbers_do_not_end_sentences():
 
 def test_period_is_an_abbreviation_mark_where_another_full_stop_ends_sentences():
     text = "डॉ. सुनीता राव ने कहा। श्री. मोदी आए।"
-    assert split_sentences(text, "hi", period_is_final=False) == [
+    assert split_sentences(text, "hi", marks=frozenset({"."})) == [
         "डॉ. सुनीता राव ने कहा।",
         "श्री. मोदी आए।",
     ]
@@ -128,3 +128,74 @@ def test_period_is_an_abbreviation_mark_where_another_full_stop_ends_sentences()
         "डॉ. सुनीता राव ने कहा।",
         "श्री. मोदी आए।",
     ]
+
+
+# Burmese written for this test: eight paragraphs end with ။ (U+104B, the full stop); ၊
+# (U+104A, Sentence_Terminal in Unicode) separates clauses four times and ends none.
+BURMESE = "\n".join(
+    [
+        "မြို့တော်တွင် မိုးရွာသည်၊ လမ်းများ ရေလွှမ်းသည်။",
+        "ကျောင်းများ ပိတ်ထားသည်၊ ဆေးရုံများ ဖွင့်ထားသည်။ ရဲများ ကူညီနေသည်။",
+        "အစိုးရက ထုတ်ပြန်ချက်တစ်ခု ထုတ်ပြန်သည်။",
+        "ပြည်သူများ၊ ကုန်သည်များနှင့် ကျောင်းသားများ စောင့်ဆိုင်းနေကြသည်။",
+        "နောက်ထပ် သတင်းများကို မနက်ဖြန် ကြေညာမည်။",
+        "ရထားများ နောက်ကျသည်၊ လေယာဉ်များ ပျံသန်းသည်။",
+        "ဈေးများ ဖွင့်ထားသည်။",
+        "လူများ အိမ်တွင် နေကြသည်။",
+    ]
+)
+
+
+def test_a_sentence_terminal_that_ends_no_paragraph_is_a_clause_mark():
+    # Alone, a paragraph gives no evidence: the segmenter cuts after ၊ as Unicode says.
+    assert len(split_sentences("မြို့တော်တွင် မိုးရွာသည်၊ လမ်းများ ရေလွှမ်းသည်။", "my")) == 2
+    sentences = [s.text for s in segment(BURMESE, "my", paragraphs(BURMESE))]
+    # In the document, ၊ never ends a sentence; ။ inside a paragraph still does.
+    assert len(sentences) == 9
+    assert not any(s.endswith("၊") for s in sentences)
+    assert sentences[1:3] == ["ကျောင်းများ ပိတ်ထားသည်၊ ဆေးရုံများ ဖွင့်ထားသည်။", "ရဲများ ကူညီနေသည်။"]
+
+
+def test_clause_marks_are_learned_from_the_document():
+    pieces = [split_sentences(line, "my") for line in BURMESE.split("\n")]
+    # ၊ from the statistics; a period, which ends no paragraph where ။ does, marks
+    # abbreviations (as in Hindi).
+    assert clause_marks(pieces) == {"၊", "."}
+    # Too few paragraphs to tell: a question inside a Chinese paragraph still ends a sentence.
+    assert len(split_sentences("你好吗？我很好。他来了。", "zh")) == 3
+    chinese = "你好吗？我很好。他来了。"
+    assert len(segment(chinese, "zh", paragraphs(chinese))) == 3
+    # A mark followed by capitals starts sentences, whether or not it ends a paragraph.
+    english = "\n".join(["Who pays? The council does.", "Why now? Nobody knows."] * 3)
+    assert len(segment(english, "en", paragraphs(english))) == 12
+
+
+def test_pieces_without_letters_are_not_sentences():
+    # Pashto lines end with left-to-right marks after the full stop; a dash opens a quote.
+    pashto = "دا خبره بدلېږي.\u200e \u200eله والس څخه وایي.\u200e \u200e"
+    assert split_sentences(pashto, "ps") == [
+        "دا خبره بدلېږي.",
+        "\u200e \u200eله والس څخه وایي.\u200e \u200e",
+    ]
+    assert split_sentences("Hej! ... Och sen.", "sv") == ["Hej! ...", "Och sen."]
+
+
+def test_an_abbreviation_ends_a_sentence_before_an_ordinary_word_not_before_a_name():
+    # XLM-R's vocabulary: these are more often written in lower case ...
+    assert ordinary_word("Sedan") and ordinary_word("The") and ordinary_word("Mais")
+    # ... and these capitalised (names).
+    assert not ordinary_word("Martin") and not ordinary_word("Adams")
+    assert split_sentences("Fruits, vegetables etc. The market closed early.", "en") == [
+        "Fruits, vegetables etc.",
+        "The market closed early.",
+    ]
+    assert split_sentences("Des fruits, des légumes etc. Mais le marché a fermé.", "fr") == [
+        "Des fruits, des légumes etc.",
+        "Mais le marché a fermé.",
+    ]
+    # A lower-case title or abbreviation before a name goes on.
+    for text, lang in [
+        ("Razgovarali smo sa g. Adams o tome.", "sr"),
+        ("Kostol sv. Martina stojí v centre mesta.", "sk"),
+    ]:
+        assert split_sentences(text, lang) == [text]
