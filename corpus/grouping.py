@@ -14,6 +14,10 @@
 3. Assembly: accepted pairs that are each other's best in the respective
    language are joined greedily, most probable first, never putting two files of
    one language into one article; the other candidates only decide among these.
+   Two groups that share a language merge only when the links between them outnumber
+   the files pushed out (``_assemble``), so one document with two files of one code
+   stays whole; a file pushed out that translates the article is reported as its
+   variant (``_variants``), not as a file without translation.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import re
 import unicodedata
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 
@@ -51,6 +55,9 @@ MIN_OWN_CELLS = 6
 _NULL_SAMPLE = 4000  # sentence pairs drawn per language pair for its null distribution
 _SHUFFLES = 8  # column permutations that give a pair its own chance-level chain length
 STRONG_Z = 3.0  # a match this many null scales above the null centre counts as confident
+# Two groups that hold files of the same languages merge when at least this share of the
+# pairs between them are translations (``_assemble``): one document split by shared codes.
+WHOLE_SHARE = 0.8
 
 # Logistic regression of "these two files translate each other" on ``pair_features``,
 # fitted by ``scripts/bench_grouping.py --fit`` (numpy IRLS, L2 1e-3; each source and label
@@ -95,8 +102,13 @@ class Grouping:
     links: list[Link]  # the accepted links that formed the articles
     article_scores: list[float | None]  # per grouped file: probability it belongs there
     alone_reasons: list[str | None]  # per file left alone: why
-    # Probability of every two files of one article (a < b): bead scores fold it in.
+    # Probability of every two files of one article (a < b), and of each variant with the
+    # files of its article in other languages: bead scores fold it in.
     pair_probabilities: dict[tuple[int, int], float] = field(default_factory=dict)
+    # Files left alone that are a second rendering of an article in a language code it
+    # already holds (``_variants``): file index -> that article's id. To be aligned with the
+    # article's files of other languages; their pairs share the article's config names.
+    variants: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -339,12 +351,21 @@ def translation_score(a: np.ndarray, b: np.ndarray, k: int = 4) -> float:
     still scores high, but a three-sentence text cannot "match" a long one on the same
     topic (on 1,500 Bible files, short psalms joined other chapters).
     """
+    return _chain(a, b, k)[0]
+
+
+def _chain(a: np.ndarray, b: np.ndarray, k: int = 4) -> tuple[float, float]:
+    """``translation_score`` of two documents, and the sum of the cosines along its chain
+    over the same denominator (a continuous version: it tells the closer of two texts
+    that both match nearly every sentence)."""
     if len(a) == 0 or len(b) == 0:
-        return 0.0
-    rows, cols, margin = _mutual_matches(a @ b.T, k)
+        return 0.0, 0.0
+    sim = a @ b.T
+    rows, cols, margin = _mutual_matches(sim, k)
     keep = margin > 0
-    chain = len(_chain_cells(rows[keep], cols[keep]))
-    return chain / max(min(len(a), len(b)), max(len(a), len(b)) / 2)
+    chain = _chain_cells(rows[keep], cols[keep])
+    denom = max(min(len(a), len(b)), max(len(a), len(b)) / 2)
+    return len(chain) / denom, float(sim[rows[keep][chain], cols[keep][chain]].sum()) / denom
 
 
 def _candidates(doc: np.ndarray, left: np.ndarray, right: np.ndarray, k: int) -> set[tuple]:
@@ -438,8 +459,10 @@ def near_duplicates(
     Returns links (a: the copy, b: the file that is kept); the same candidate search and
     ``translation_score`` as for translations, applied within each language; most word
     trigrams of the shorter text must recur in the other, and the two must agree outside
-    the sentences they share verbatim (``_same_body``; when ``sentences`` are given). Of
-    two copies the one whose paragraphs are all in one language is kept, else the first.
+    the sentences they share verbatim (``_same_body``; when ``sentences`` are given). Two
+    files that each have their own translations in the folder (``_own_translations``) are
+    not copies, however alike. Of two copies the one whose paragraphs are all in one
+    language is kept, else the first.
     """
     if not files:
         return []
@@ -459,14 +482,46 @@ def near_duplicates(
                 (second, first) if files[first].mixed > files[second].mixed else (first, second)
             )
             score = translation_score(files[kept].embeddings, files[copy].embeddings)
-            if (
-                score >= min_score
-                and _overlap(files[kept].text, files[copy].text) >= NEAR_DUPLICATE_OVERLAP
-                and _same_body(files[kept], files[copy])
+            if _is_copy(files[kept], files[copy], score, min_score) and not _own_translations(
+                files, doc, kept, copy, candidates
             ):
                 copies.append(Link(copy, kept, score))
                 dropped.add(copy)
     return copies
+
+
+def _own_translations(
+    files: Sequence[ArticleFile], doc: np.ndarray, x: int, y: int, candidates: int
+) -> bool:
+    """Whether two same-language files each have their own translation in the folder.
+
+    Per other language, the best translation (``_chain``: chain share, then the cosines
+    along it) of each among the ``candidates`` nearest files of that language by document
+    vector: a copy and its original share it, two texts that merely say nearly the same
+    thing (parallel passages: 1 Kings 22 and 2 Chronicles 18) each score higher with their
+    own rendering than with the other's. True when more languages say "distinct" than
+    "shared": a file with its own distinct translations is never dropped as a copy.
+    """
+    distinct = shared = 0
+    for lang, members in _by_lang(files).items():
+        if lang == files[x].lang:
+            continue
+        idx = np.array(members)
+        _, top = nearest(doc[idx], doc[[x, y]], candidates)
+        near = sorted({int(idx[c]) for c in top.ravel() if c >= 0})
+        if not near:
+            continue
+        sx = [_chain(files[x].embeddings, files[c].embeddings) for c in near]
+        sy = [_chain(files[y].embeddings, files[c].embeddings) for c in near]
+        bx, by = (
+            max(range(len(near)), key=sx.__getitem__),
+            max(range(len(near)), key=sy.__getitem__),
+        )
+        if bx != by and sx[bx] > sx[by] and sy[by] > sy[bx]:
+            distinct += 1
+        else:
+            shared += 1
+    return distinct > shared
 
 
 def group_articles(
@@ -486,7 +541,7 @@ def group_articles(
     its best candidate.
     """
     if not files:
-        return Grouping([], [], [], [], {})
+        return Grouping([], [], [], [], {}, {})
     doc = _document_vectors(files)
     by_lang = _by_lang(files)
     nulls = language_nulls(files)
@@ -498,6 +553,7 @@ def group_articles(
         if la != lb:
             from_metadata[(la, lb)].add((i, j))
     links: list[Link] = []
+    judged_all: list[Link] = []
     best_seen: dict[int, tuple[float, int]] = {}  # file -> (probability, other file)
     for la, lb in combinations(sorted(by_lang), 2):
         left, right = np.array(by_lang[la]), np.array(by_lang[lb])
@@ -505,6 +561,7 @@ def group_articles(
             Link(i, j, pair_probability(files[i], files[j], nulls[(la, lb)]))
             for i, j in sorted(_candidates(doc, left, right, candidates) | from_metadata[(la, lb)])
         ]
+        judged_all += judged
         for link in judged:
             for end, other in ((link.a, link.b), (link.b, link.a)):
                 if end not in best_seen or link.score > best_seen[end][0]:
@@ -518,52 +575,194 @@ def group_articles(
                     best[end] = link
         links += [link for link in accepted if best[link.a] is link and best[link.b] is link]
 
-    # Greedy union, best links first, at most one file per language in an article.
-    parent = list(range(len(files)))
-    langs: dict[int, set[str]] = {i: {f.lang} for i, f in enumerate(files)}
+    judged_pairs = {(min(x.a, x.b), max(x.a, x.b)): x.score for x in judged_all}
 
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
+    def probability(i: int, j: int) -> float:
+        key = (min(i, j), max(i, j))
+        if key not in judged_pairs:
+            pair = tuple(sorted((files[i].lang, files[j].lang)))
+            judged_pairs[key] = pair_probability(files[i], files[j], nulls[pair])
+        return judged_pairs[key]
 
-    used: list[Link] = []
-    for link in sorted(links, key=lambda x: (-x.score, x.a, x.b)):
-        ra, rb = root(link.a), root(link.b)
-        if ra == rb:
-            used.append(link)
-        elif not langs[ra] & langs[rb]:
-            parent[rb] = ra
-            langs[ra] |= langs.pop(rb)
-            used.append(link)
-    members: dict[int, list[int]] = defaultdict(list)
-    for i in range(len(files)):
-        members[root(i)].append(i)
+    groups = _assemble(files, links, probability, min_probability)
     article_ids: list[str | None] = [None] * len(files)
-    for group in members.values():
-        if len(group) < 2:
-            continue
+    for group in groups:
         # Named by content, so an article keeps its id when unrelated files change.
         digest = hashlib.sha256("\n".join(sorted(files[i].key for i in group)).encode())
         for i in group:
             article_ids[i] = digest.hexdigest()[:16]
+    used = [
+        x for x in links if article_ids[x.a] is not None and article_ids[x.a] == article_ids[x.b]
+    ]
     scores: list[float | None] = [None] * len(files)
     for link in used:
         for end in (link.a, link.b):
             scores[end] = max(scores[end] or 0.0, link.score)
+    # Every two files of an article, linked directly or not: bead scores fold it in.
+    pair_probabilities = {
+        (i, j): probability(i, j) for group in groups for i, j in combinations(sorted(group), 2)
+    }
+    variants, reasons = _variants(files, article_ids, best_seen, probability, min_probability)
+    for v, article in variants.items():
+        for m in (i for i, a in enumerate(article_ids) if a == article):
+            if files[m].lang != files[v].lang:
+                pair_probabilities[(min(v, m), max(v, m))] = probability(v, m)
     reasons = [
-        None if article_ids[i] is not None else _alone_reason(files, i, best_seen.get(i), nulls)
+        None
+        if article_ids[i] is not None
+        else reasons.get(i) or _alone_reason(files, i, best_seen.get(i), nulls)
         for i in range(len(files))
     ]
-    # Every two files of an article, linked directly or not: bead scores fold it in.
-    judged_pairs = {(min(x.a, x.b), max(x.a, x.b)): x.score for x in used}
-    for group in members.values():
-        for i, j in combinations(sorted(group), 2):
-            if (i, j) not in judged_pairs:
-                pair = tuple(sorted((files[i].lang, files[j].lang)))
-                judged_pairs[(i, j)] = pair_probability(files[i], files[j], nulls[pair])
-    return Grouping(article_ids, used, scores, reasons, judged_pairs)
+    return Grouping(article_ids, used, scores, reasons, pair_probabilities, variants)
+
+
+def _assemble(
+    files: Sequence[ArticleFile],
+    links: list[Link],
+    probability: Callable[[int, int], float],
+    min_probability: float,
+) -> list[set[int]]:
+    """Articles (sets of two or more file indices, one file per language) from accepted links.
+
+    Greedy, best links first. A link between two groups that both hold a file of some
+    language merges them only when neither end of the link is pushed out (per shared
+    language the file with fewer links into the merged article, then the lower sum of
+    their probabilities) and either the links between the groups outnumber the files
+    pushed out, or at least ``WHOLE_SHARE`` of the pairs between what stays of the two
+    groups reach ``min_probability`` (``probability``): one document whose files share
+    language codes (Croatian and Bosnian both identified as hr, Nynorsk as nb) stays
+    whole, while two articles joined by one wrong link stay apart. A pushed-out file
+    starts again alone. Passes repeat until nothing changes (a link refused early may hold
+    later).
+    """
+    neighbours: dict[int, dict[int, float]] = defaultdict(dict)
+    for x in links:
+        neighbours[x.a][x.b] = neighbours[x.b][x.a] = x.score
+    group = list(range(len(files)))  # file -> group id
+    members: dict[int, set[int]] = {i: {i} for i in range(len(files))}
+    fresh = len(files)
+    order = sorted(links, key=lambda x: (-x.score, x.a, x.b))
+    for _ in range(4):
+        changed = False
+        for link in order:
+            ga, gb = group[link.a], group[link.b]
+            if ga == gb:
+                continue
+            merged = members[ga] | members[gb]
+            out = _pushed_out(files, members[ga], members[gb], merged, neighbours)
+            if link.a in out or link.b in out:
+                continue
+            cross = sum(1 for i in members[ga] for j in neighbours[i] if j in members[gb])
+            if cross <= len(out):
+                pairs = [
+                    probability(i, j) >= min_probability
+                    for i in members[ga] - out
+                    for j in members[gb] - out
+                ]
+                if np.mean(pairs) < WHOLE_SHARE:
+                    continue
+            del members[ga], members[gb]
+            members[fresh] = merged - out
+            for i in members[fresh]:
+                group[i] = fresh
+            fresh += 1
+            for i in out:
+                group[i] = fresh
+                members[fresh] = {i}
+                fresh += 1
+            changed = True
+        if not changed:
+            break
+    return [g for g in members.values() if len(g) > 1]
+
+
+def _pushed_out(
+    files: Sequence[ArticleFile],
+    a: set[int],
+    b: set[int],
+    merged: set[int],
+    neighbours: dict[int, dict[int, float]],
+) -> set[int]:
+    """Per language held by both groups, the file with less support in the merged article
+    (fewer links into it, then a lower sum of their probabilities, then the later index)."""
+    lang_a = {files[i].lang: i for i in a}
+    out = set()
+    for j in b:
+        i = lang_a.get(files[j].lang)
+        if i is None:
+            continue
+        support = {
+            k: (
+                sum(1 for n in neighbours[k] if n in merged),
+                sum(p for n, p in neighbours[k].items() if n in merged),
+                -k,
+            )
+            for k in (i, j)
+        }
+        out.add(min(support, key=support.__getitem__))
+    return out
+
+
+def _is_copy(
+    a: ArticleFile, b: ArticleFile, score: float, min_score: float = NEAR_DUPLICATE_SCORE
+) -> bool:
+    """Same-language files that are one text with small edits: ``score`` (their
+    ``translation_score``) reaches ``min_score``, most word trigrams of the shorter are
+    shared, and they are one text outside shared boilerplate (``_same_body``)."""
+    return (
+        score >= min_score
+        and _overlap(a.text, b.text) >= NEAR_DUPLICATE_OVERLAP
+        and _same_body(a, b)
+    )
+
+
+def _variants(
+    files: Sequence[ArticleFile],
+    article_ids: list[str | None],
+    best_seen: dict[int, tuple[float, int]],
+    probability: Callable[[int, int], float],
+    min_probability: float,
+) -> tuple[dict[int, str], dict[int, str]]:
+    """Files left alone that are a second rendering of an article in a language it holds.
+
+    An article holds one file per language code, but two files of one document can share
+    a code: close languages the identifier does not tell apart (Croatian, Bosnian and
+    Serbian in Latin script), or two independent translations into one language. A file
+    left alone whose best candidate is in an article with a file of its own language is a
+    variant of that article when at least half of the article's files in other languages,
+    and their mean, score at least ``min_probability`` with it, and it is not a copy of
+    that file (``_is_copy``). Returns {file: article id} and {file: reason}.
+    """
+    variants: dict[int, str] = {}
+    reasons: dict[int, str] = {}
+    for v, f in enumerate(files):
+        if article_ids[v] is not None or v not in best_seen:
+            continue
+        p, other = best_seen[v]
+        article = article_ids[other]
+        if p < min_probability or article is None:
+            continue
+        members = [i for i, a in enumerate(article_ids) if a == article]
+        same = [i for i in members if files[i].lang == f.lang]
+        others = [i for i in members if files[i].lang != f.lang]
+        if not same or not others:
+            continue
+        probs = np.array([probability(v, m) for m in others])
+        if (
+            (probs >= min_probability).mean() >= 0.5
+            and probs.mean() >= min_probability
+            and not _is_copy(
+                files[same[0]], f, translation_score(files[same[0]].embeddings, f.embeddings)
+            )
+        ):
+            variants[v] = article
+            name = files[same[0]].name or files[same[0]].key[:12]
+            reasons[v] = (
+                f"a second {f.lang} rendering of the article of {name}: scored "
+                f"{probs.mean():.2f} on average with its {len(others)} files in other "
+                "languages (an article holds one file per language)"
+            )
+    return variants, reasons
 
 
 def _alone_reason(

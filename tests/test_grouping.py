@@ -270,3 +270,86 @@ def test_metadata_candidates_are_judged_like_any_other():
     assert ids[0] is not None and ids[0] == ids[1]  # a URL match of a translation: linked
     assert ids[2] is None and ids[5] is None  # a URL match of unrelated texts: never linked
     assert all(ids[k] is None for k in (3, 4, 6, 7, 8, 9, 10, 11))
+
+
+def _rendering(meanings: np.ndarray, rng: np.random.Generator, noise: float) -> np.ndarray:
+    return normalise(meanings + noise * rng.normal(size=meanings.shape)).astype(np.float32)
+
+
+def test_parallel_passages_each_with_own_translations_are_not_near_duplicates():
+    # 1 Kings 22 and 2 Chronicles 18 tell one story in nearly the same words: the second is
+    # the first's first eight sentences, slightly changed. In Swedish the two files look
+    # like a copy (chain 8 of 8, same words), but every other language has both chapters,
+    # each closer to its own rendering: neither file may be dropped, and the two chapters
+    # form two articles.
+    rng = np.random.default_rng(5)
+    kings = rng.normal(size=(10, 48))
+    chronicles = kings[:8] + 0.5 * rng.normal(size=(8, 48))
+    words = [f"w{k}" for k in range(60)]
+    files = synthetic_docs(4, ["ar", "hi", "sv"], seed=6)
+    for name, meanings in (("kings", kings), ("chronicles", chronicles)):
+        for lang in ("ar", "hi", "sv"):
+            text = " ".join(words if name == "kings" else words[:48]) if lang == "sv" else ""
+            files.append(ArticleFile(f"{name}-{lang}", lang, _rendering(meanings, rng, 0.3), text))
+    sv = [k for k, f in enumerate(files) if f.key in ("kings-sv", "chronicles-sv")]
+    # Alone, the two Swedish files are copies; with their translations beside them, not.
+    assert [(c.a, c.b) for c in near_duplicates([files[k] for k in sv])] == [(1, 0)]
+    assert near_duplicates(files) == []
+    ids = dict(zip([f.key for f in files], group_articles(files).article_ids, strict=True))
+    for name in ("kings", "chronicles"):
+        assert ids[f"{name}-ar"] is not None
+        assert ids[f"{name}-ar"] == ids[f"{name}-hi"] == ids[f"{name}-sv"]
+    assert ids["kings-ar"] != ids["chronicles-ar"]
+
+
+def test_a_document_with_two_files_of_one_code_stays_whole():
+    # Croatian and Bosnian renderings both identified as "hr". English is closest to the
+    # Croatian, German to the Bosnian, so the two strongest links are en-hr and de-hr(bs):
+    # joining them greedily, one file per language, split the document into {en, hr, ...}
+    # and {de, bs}. The whole article keeps one hr file; the other is its variant.
+    rng = np.random.default_rng(7)
+    meanings = rng.normal(size=(12, 48))
+    west, east = (meanings + 0.25 * rng.normal(size=meanings.shape) for _ in range(2))
+    files = synthetic_docs(5, ["de", "en", "fr", "hr"], seed=8)
+    doc = {
+        "en": _rendering(west, rng, 0.1),
+        "hr": _rendering(west, rng, 0.1),
+        "de": _rendering(east, rng, 0.1),
+        "bs": _rendering(east, rng, 0.1),
+        "fr": _rendering(meanings, rng, 0.3),
+    }
+    for name, emb in doc.items():
+        # Two translations in close languages share few word trigrams: not copies.
+        text = " ".join(f"{name}{k}" for k in range(40))
+        files.append(ArticleFile(f"doc-{name}", "hr" if name == "bs" else name, emb, text))
+    grouping = group_articles(files)
+    ids = dict(zip([f.key for f in files], grouping.article_ids, strict=True))
+    article = ids["doc-en"]
+    assert article is not None and ids["doc-de"] == ids["doc-fr"] == article
+    inside, outside = sorted(("doc-hr", "doc-bs"), key=lambda k: ids[k] != article)
+    assert ids[inside] == article and ids[outside] is None
+    v = [f.key for f in files].index(outside)
+    assert grouping.variants == {v: article}
+    assert grouping.alone_reasons[v].startswith("a second hr rendering of the article of")
+    members = [k for k, a in enumerate(grouping.article_ids) if a == article]
+    for m in members:
+        if files[m].lang != "hr":
+            assert grouping.pair_probabilities[(min(v, m), max(v, m))] >= 0.5
+    # The other articles are untouched: whole, one file per language, no variants.
+    for a in range(5):
+        assert len({ids[f"{a}-{lang}"] for lang in ("de", "en", "fr", "hr")}) == 1
+
+
+def test_a_copy_is_no_variant():
+    # The same document with an exact second hr file (a copy the caller did not remove):
+    # it stays alone as a file better matched elsewhere, never a variant.
+    files = synthetic_docs(5, ["de", "en", "hr"], seed=9)
+    words = " ".join(f"w{k}" for k in range(40))
+    files = [
+        ArticleFile(f.key, f.lang, f.embeddings, words if f.key == "0-hr" else "") for f in files
+    ]
+    files.append(ArticleFile("copy-hr", "hr", files[2].embeddings.copy(), words))
+    grouping = group_articles(files)
+    assert grouping.variants == {}
+    assert grouping.article_ids[0] == grouping.article_ids[1] is not None
+    assert [grouping.article_ids[2], grouping.article_ids[-1]].count(None) == 1
