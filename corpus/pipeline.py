@@ -25,7 +25,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from itertools import combinations
 from pathlib import Path
 
 import pyarrow as pa
@@ -56,6 +55,7 @@ from corpus.stages import (
     EmbedOptions,
     EmbedSentences,
     align_input_schema,
+    article_pairs,
     document_of,
     pair_beads,
 )
@@ -251,32 +251,51 @@ def _group_align_write(
         )
     first_ids = _first_sentence_ids(facts)
     order = sorted(articles)
-    members = {aid: sorted(articles[aid], key=lambda k: facts[k].lang) for aid in order}
-    all_langs = sorted({facts[k].lang for ks in members.values() for k in ks})
+    # Per article, its files in the order the align stage numbers them: members by language,
+    # then its variants (a second file in a language it holds) by path.
+    variants: dict[str, list[int]] = defaultdict(list)
+    for k, article_id in sorted(grouping.variants.items(), key=lambda x: facts[x[0]].path):
+        variants[article_id].append(k)
+    n_members = {aid: len(articles[aid]) for aid in order}
+    inputs = {
+        aid: sorted(articles[aid], key=lambda k: facts[k].lang) + variants[aid] for aid in order
+    }
+    all_langs = sorted({facts[k].lang for ks in articles.values() for k in ks})
     # Rows go to disk as each article is aligned (one Parquet file per config in the work
     # folder), so the build never holds more than one config's rows.
     rows = _RowFiles(work / "rows")
     pairs: dict[str, tuple[str, str]] = {}  # config name -> its two languages
     with _alignment_cache(out, options, files) as cache, clock("align"), rows:
-        aligned = _aligned_articles(order, members, view, engine, cache, work)
+        aligned = _aligned_articles(order, inputs, n_members, view, engine, cache, work)
         for article_id, beads in tqdm(
             aligned, total=len(order), desc="aligning", unit="article", disable=not options.progress
         ):
-            by_lang = {facts[k].lang: (k, view.read(k)) for k in members[article_id]}
-            beads = _fold_pair_probability(beads, by_lang, grouping.pair_probabilities)
-            for (la, lb), pair in beads.items():
-                a, b = by_lang[la], by_lang[lb]
+            ks = inputs[article_id]
+            read = [view.read(k) for k in ks]
+            beads = _fold_pair_probability(beads, ks, grouping.pair_probabilities)
+            for (a, b), pair in beads.items():
+                la, lb = read[a].facts.lang, read[b].facts.lang
                 pairs[f"{la}-{lb}"] = (la, lb)
                 rows.append(
                     f"{la}-{lb}",
-                    _pair_table(a[1], b[1], first_ids[a[0]], first_ids[b[0]], pair, article_id),
+                    _pair_table(
+                        read[a], read[b], first_ids[ks[a]], first_ids[ks[b]], pair, article_id
+                    ),
                 )
-            tuples = [t for t in multiway(beads) if t.score >= options.filters.min_score]
+            # Multi-way tuples tie the members together (one file per language).
+            members = range(n_members[article_id])
+            tuples = multiway(
+                {
+                    (read[a].facts.lang, read[b].facts.lang): pair
+                    for (a, b), pair in beads.items()
+                    if a in members and b in members
+                }
+            )
             rows.append(
                 "multiway",
                 _multiway_table(
-                    {lang: (first_ids[k], f) for lang, (k, f) in by_lang.items()},
-                    tuples,
+                    {read[p].facts.lang: (first_ids[ks[p]], read[p]) for p in members},
+                    [t for t in tuples if t.score >= options.filters.min_score],
                     all_langs,
                     article_id,
                 ),
@@ -424,31 +443,37 @@ def _article_key(files: Iterable[SpilledFile]) -> bytes:
 
 def _aligned_articles(
     order: list[str],
-    members: dict[str, list[int]],
+    inputs: dict[str, list[int]],
+    n_members: dict[str, int],
     view: SpilledFiles,
     engine: Engine,
     cache: AlignmentStore | None,
     work: Path,
-) -> Iterator[tuple[str, dict[tuple[str, str], list[Bead]]]]:
-    """(article id, beads per language pair) for each article of ``order``, in order: from
-    the cache when an earlier build aligned the same texts with the same aligner, else by
-    the runner (``stages.align_articles``) and stored. Every language pair of an article
-    is present, with no beads if the aligner found none."""
-    keys = {aid: _article_key(view.read(k) for k in members[aid]) for aid in order}
-    sizes = [{view.facts[k].lang: view.facts[k].n_sentences for k in members[aid]} for aid in order]
+) -> Iterator[tuple[str, dict[tuple[int, int], list[Bead]]]]:
+    """(article id, beads per pair of file positions in ``inputs[article id]``) for each
+    article of ``order``, in order: from the cache when an earlier build aligned the same
+    texts with the same aligner, else by the runner (``stages.align_articles``) and stored.
+    Every pair of ``stages.article_pairs`` is present, with no beads if none were found."""
+    keys = {aid: _article_key(view.read(k) for k in inputs[aid]) for aid in order}
+    # The store names an article's files by position: "0", "1", ... (as the align stage).
+    sizes = [
+        {str(p): view.facts[k].n_sentences for p, k in enumerate(inputs[aid])} for aid in order
+    ]
     cached = cache.get([keys[aid] for aid in order], sizes) if cache is not None else {}
     todo = [aid for aid in order if keys[aid] not in cached]
-    fresh = _by_article(
-        engine.beads((_align_input(aid, members[aid], view) for aid in todo), len(todo), work)
-    )
+    tables = (_align_input(aid, inputs[aid], n_members[aid], view) for aid in todo)
+    fresh = _by_article(engine.beads(tables, len(todo), work))
     new: dict[bytes, dict[tuple[str, str], list[Bead]]] = {}
     waiting: dict[str, pa.Table] = {}
     try:
         for aid in order:
-            langs = sorted(view.facts[k].lang for k in members[aid])
-            beads: dict[tuple[str, str], list[Bead]] = {pair: [] for pair in combinations(langs, 2)}
+            langs = [view.facts[k].lang for k in inputs[aid]]
+            variant = [p >= n_members[aid] for p in range(len(langs))]
+            beads: dict[tuple[int, int], list[Bead]] = {
+                pair: [] for pair in article_pairs(langs, variant)
+            }
             if keys[aid] in cached:
-                beads.update(cached[keys[aid]])
+                beads.update({(int(a), int(b)): x for (a, b), x in cached[keys[aid]].items()})
             else:
                 table = waiting.pop(aid, None)
                 while table is None:
@@ -459,7 +484,7 @@ def _aligned_articles(
                     waiting[got[0]] = got[1]  # the runner's order differs: keep for later
                 if table is not None:
                     beads.update(pair_beads(table))
-                new[keys[aid]] = beads
+                new[keys[aid]] = {(str(a), str(b)): x for (a, b), x in beads.items()}
             yield aid, beads
         next(fresh, None)  # past its last result: the worker pool shuts down
     finally:
@@ -492,18 +517,17 @@ def _by_article(tables: Iterator[pa.Table]) -> Iterator[tuple[str, pa.Table]]:
             tables.close()
 
 
-def _align_input(article_id: str, members: list[int], view: SpilledFiles) -> pa.Table:
-    """The ``align_articles`` input of one article: a row per member file."""
-    files = [view.read(k) for k in members]
-    dim = files[0].embeddings.shape[1]
-    schema = align_input_schema(dim)
-    embeddings = pa.array([list(f.embeddings) for f in files], schema.field("embeddings").type)
+def _align_input(article_id: str, files: list[int], n_members: int, view: SpilledFiles) -> pa.Table:
+    """The ``align_articles`` input of one article: a row per file, members then variants."""
+    read = [view.read(k) for k in files]
+    schema = align_input_schema(read[0].embeddings.shape[1])
     return pa.table(
         [
-            pa.array([article_id] * len(files), pa.string()),
-            pa.array([f.facts.lang for f in files], pa.string()),
-            embeddings,
-            pa.array([f.lengths() for f in files], pa.list_(pa.int32())),
+            pa.array([article_id] * len(read), pa.string()),
+            pa.array([f.facts.lang for f in read], pa.string()),
+            pa.array([p >= n_members for p in range(len(read))], pa.bool_()),
+            pa.array([list(f.embeddings) for f in read], schema.field("embeddings").type),
+            pa.array([f.lengths() for f in read], pa.list_(pa.int32())),
         ],
         schema=schema,
     )
@@ -532,22 +556,23 @@ def _alignment_cache(
 
 
 def _fold_pair_probability(
-    pair_beads: dict[tuple[str, str], list[Bead]],
-    by_lang: dict[str, tuple[int, SpilledFile]],
+    pair_beads: dict[tuple[int, int], list[Bead]],
+    files: list[int],
     probabilities: dict[tuple[int, int], float],
-) -> dict[tuple[str, str], list[Bead]]:
+) -> dict[tuple[int, int], list[Bead]]:
     """Bead scores times the probability that the two files translate each other.
 
     A bead's score is P(bead right | the files are translations); the product is the
     probability that it is right at all, so no bead of a doubtful pair of files keeps a
-    confident score and ``--min-score`` removes it. ``probabilities`` is keyed by the two
-    files' indices, smaller first (``Grouping.pair_probabilities``).
+    confident score and ``--min-score`` removes it. ``pair_beads`` is keyed by positions in
+    ``files`` (file indices); ``probabilities`` by two file indices, smaller first
+    (``Grouping.pair_probabilities``).
     """
     folded = {}
-    for (la, lb), beads in pair_beads.items():
-        a, b = by_lang[la][0], by_lang[lb][0]
-        p = probabilities[(min(a, b), max(a, b))]
-        folded[(la, lb)] = [replace(bead, score=bead.score * p) for bead in beads]
+    for (a, b), beads in pair_beads.items():
+        ka, kb = files[a], files[b]
+        p = probabilities[(min(ka, kb), max(ka, kb))]
+        folded[(a, b)] = [replace(bead, score=bead.score * p) for bead in beads]
     return folded
 
 

@@ -72,9 +72,11 @@ SEGMENTED_FIELDS = [pa.field("sentences", pa.list_(SENTENCE_TYPE))]
 BEADS_SCHEMA = pa.schema(
     [
         ("article_id", pa.string()),
-        ("lang_a", pa.string()),  # the pair's languages, sorted
-        ("lang_b", pa.string()),
-        ("src", pa.list_(pa.int32())),  # sentence indices in lang_a's file, consecutive
+        # The two files: positions among the article's rows (``align_input_schema``), the
+        # file of the smaller language code first.
+        ("side_a", pa.int32()),
+        ("side_b", pa.int32()),
+        ("src", pa.list_(pa.int32())),  # sentence indices in side_a's file, consecutive
         ("tgt", pa.list_(pa.int32())),
         ("score", pa.float64()),
     ]
@@ -295,7 +297,6 @@ class EmbedSentences:
         )
 
 
-
 def file_embeddings(column: pa.ListArray, index: int, dim: int) -> np.ndarray:
     """One file's sentence embeddings, (n_sentences, dim) float32, from an ``embeddings``
     column without converting it to Python lists."""
@@ -307,35 +308,52 @@ def file_embeddings(column: pa.ListArray, index: int, dim: int) -> np.ndarray:
 
 # -- align ---------------------------------------------------------------------------------
 
+
 def align_input_schema(dim: int) -> pa.Schema:
-    """One row per member file of an article: its language, sentence embeddings and
-    sentence lengths in characters."""
+    """One row per file of an article, members first (one per language, sorted), then its
+    variants (``Grouping.variants``: a second file in a language the article holds): the
+    language, sentence embeddings and sentence lengths in characters. A file's position
+    among its article's rows names it in the beads table."""
     return pa.schema(
         [
             ("article_id", pa.string()),
             ("lang", pa.string()),
+            ("variant", pa.bool_()),
             ("embeddings", embeddings_type(dim)),
             ("lengths", pa.list_(pa.int32())),
         ]
     )
 
 
+def article_pairs(langs: Sequence[str], variant: Sequence[bool]) -> list[tuple[int, int]]:
+    """The file pairs of one article to align, as positions (a, b) with ``langs[a] <
+    langs[b]``: every two members, and each variant with every member of another language
+    (never two variants, never two files of one language)."""
+    pairs = []
+    for a, b in combinations(range(len(langs)), 2):
+        if langs[a] != langs[b] and not (variant[a] and variant[b]):
+            pairs.append((a, b) if langs[a] < langs[b] else (b, a))
+    return sorted(pairs, key=lambda p: (variant[p[0]] or variant[p[1]], langs[p[0]], langs[p[1]]))
+
+
 def align_articles(batch: pa.Table) -> pa.Table:
-    """Align stage: the beads of every language pair of each article in ``batch`` (rows:
-    ``align_input_schema``, the members of whole articles), in article order as given, then
-    by language pair (sorted), then by position. Pure: no model, no store."""
+    """Align stage: the beads of every pair of files (``article_pairs``) of each article in
+    ``batch`` (rows: ``align_input_schema``, whole articles, each in its order), in article
+    order as given, then pair by pair, then by position. Pure: no model, no store."""
     article_ids = batch.column("article_id").to_pylist()
     langs = batch.column("lang").to_pylist()
+    variant = batch.column("variant").to_pylist()
     lengths = batch.column("lengths").to_pylist()
     column = batch.column("embeddings").combine_chunks()
     dim = column.type.value_type.list_size
-    members: dict[str, list[int]] = {}
+    rows_of: dict[str, list[int]] = {}
     for k, article_id in enumerate(article_ids):
-        members.setdefault(article_id, []).append(k)
+        rows_of.setdefault(article_id, []).append(k)
     out: dict[str, list] = {name: [] for name in BEADS_SCHEMA.names}
-    for article_id, rows in members.items():
-        rows = sorted(rows, key=lambda k: langs[k])
-        for a, b in combinations(rows, 2):
+    for article_id, rows in rows_of.items():
+        pairs = article_pairs([langs[k] for k in rows], [variant[k] for k in rows])
+        for side_a, side_b in pairs:
+            a, b = rows[side_a], rows[side_b]
             beads: list[Bead] = align(
                 file_embeddings(column, a, dim),
                 file_embeddings(column, b, dim),
@@ -344,20 +362,20 @@ def align_articles(batch: pa.Table) -> pa.Table:
             )
             for bead in beads:
                 out["article_id"].append(article_id)
-                out["lang_a"].append(langs[a])
-                out["lang_b"].append(langs[b])
+                out["side_a"].append(side_a)
+                out["side_b"].append(side_b)
                 out["src"].append(list(bead.src))
                 out["tgt"].append(list(bead.tgt))
                 out["score"].append(bead.score)
     return pa.Table.from_pydict(out, BEADS_SCHEMA)
 
 
-def pair_beads(beads: pa.Table) -> dict[tuple[str, str], list[Bead]]:
-    """The beads of one article's rows of a beads table, per sorted language pair."""
-    out: dict[tuple[str, str], list[Bead]] = {}
+def pair_beads(beads: pa.Table) -> dict[tuple[int, int], list[Bead]]:
+    """The beads of one article's rows of a beads table, per pair of file positions."""
+    out: dict[tuple[int, int], list[Bead]] = {}
     for row in beads.to_pylist():
         bead = Bead(tuple(row["src"]), tuple(row["tgt"]), row["score"])
-        out.setdefault((row["lang_a"], row["lang_b"]), []).append(bead)
+        out.setdefault((row["side_a"], row["side_b"]), []).append(bead)
     return out
 
 

@@ -9,6 +9,7 @@ from corpus.stages import (
     READ_SCHEMA,
     align_articles,
     align_input_schema,
+    article_pairs,
     identify_languages,
     pair_beads,
     read_files,
@@ -16,21 +17,27 @@ from corpus.stages import (
 )
 
 
-def article(seed: int, article_id: str = "a1") -> pa.Table:
-    """Three languages, 12 sentences each: noisy copies of the same meanings."""
+def article(
+    seed: int,
+    article_id: str = "a1",
+    langs: tuple[str, ...] = ("ar", "hi", "sv"),
+    variants: int = 0,
+) -> pa.Table:
+    """Files of 12 sentences each, noisy copies of the same meanings; the last ``variants``
+    of ``langs`` are variants (a second file in a language of the members)."""
     rng = np.random.default_rng(seed)
     meaning = rng.normal(size=(12, 32))
     embeddings = [
-        normalise(meaning + 0.3 * rng.normal(size=meaning.shape)).astype(np.float32)
-        for _ in range(3)
+        normalise(meaning + 0.3 * rng.normal(size=meaning.shape)).astype(np.float32) for _ in langs
     ]
     schema = align_input_schema(32)
     return pa.table(
         [
-            pa.array([article_id] * 3),
-            pa.array(["sv", "ar", "hi"]),  # not sorted: the stage sorts by language
+            pa.array([article_id] * len(langs)),
+            pa.array(langs),
+            pa.array([k >= len(langs) - variants for k in range(len(langs))]),
             pa.array([list(e) for e in embeddings], schema.field("embeddings").type),
-            pa.array([[40] * 12] * 3, pa.list_(pa.int32())),
+            pa.array([[40] * 12] * len(langs), pa.list_(pa.int32())),
         ],
         schema=schema,
     )
@@ -40,9 +47,18 @@ def test_align_articles_aligns_every_language_pair_of_each_article():
     beads = align_articles(pa.concat_tables([article(0, "a1"), article(1, "a2")]))
     assert beads.column("article_id").unique().to_pylist() == ["a1", "a2"]
     first = pair_beads(beads.filter(pa.compute.equal(beads.column("article_id"), "a1")))
-    assert sorted(first) == [("ar", "hi"), ("ar", "sv"), ("hi", "sv")]
+    assert sorted(first) == [(0, 1), (0, 2), (1, 2)]  # ar-hi, ar-sv, hi-sv
     for pair in first.values():
         assert [(b.src, b.tgt) for b in pair] == [((k,), (k,)) for k in range(12)]
+
+
+def test_a_variant_pairs_with_the_members_of_other_languages_only():
+    # Members hr, en, sv (sorted: en, hr, sv), then a variant in hr (a second rendering).
+    langs, variant = ["en", "hr", "sv", "hr"], [False, False, False, True]
+    assert article_pairs(langs, variant) == [(0, 1), (0, 2), (1, 2), (0, 3), (3, 2)]
+    beads = pair_beads(align_articles(article(2, langs=("en", "hr", "sv", "hr"), variants=1)))
+    assert sorted(beads) == [(0, 1), (0, 2), (0, 3), (1, 2), (3, 2)]
+    assert [(b.src, b.tgt) for b in beads[(3, 2)]] == [((k,), (k,)) for k in range(12)]
 
 
 def test_read_identify_segment_widen_one_files_table(tmp_path):
