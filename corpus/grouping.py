@@ -603,8 +603,9 @@ def group_articles(
         (i, j): probability(i, j) for group in groups for i, j in combinations(sorted(group), 2)
     }
     variants, reasons = _variants(files, article_ids, best_seen, probability, min_probability)
+    group_of = {article_ids[min(g)]: g for g in groups}
     for v, article in variants.items():
-        for m in (i for i, a in enumerate(article_ids) if a == article):
+        for m in group_of[article]:
             if files[m].lang != files[v].lang:
                 pair_probabilities[(min(v, m), max(v, m))] = probability(v, m)
     reasons = [
@@ -735,6 +736,10 @@ def _variants(
     """
     variants: dict[int, str] = {}
     reasons: dict[int, str] = {}
+    by_article: dict[str, list[int]] = defaultdict(list)
+    for i, a in enumerate(article_ids):
+        if a is not None:
+            by_article[a].append(i)
     for v, f in enumerate(files):
         if article_ids[v] is not None or v not in best_seen:
             continue
@@ -742,7 +747,7 @@ def _variants(
         article = article_ids[other]
         if p < min_probability or article is None:
             continue
-        members = [i for i, a in enumerate(article_ids) if a == article]
+        members = by_article[article]
         same = [i for i in members if files[i].lang == f.lang]
         others = [i for i in members if files[i].lang != f.lang]
         if not same or not others:
