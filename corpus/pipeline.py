@@ -54,6 +54,7 @@ from corpus.spill import FileFacts, FileSpill, SpilledFile, SpilledFiles, facts_
 from corpus.stages import (
     EmbedOptions,
     EmbedSentences,
+    align_articles,
     align_input_schema,
     article_pairs,
     document_of,
@@ -441,6 +442,11 @@ def _article_key(files: Iterable[SpilledFile]) -> bytes:
     return digest.digest()
 
 
+# Articles whose stored beads are read, or whose new beads are stored, at a time: the build
+# holds the beads of this many articles, not of the corpus.
+ARTICLES_PER_STORE_CALL = 256
+
+
 def _aligned_articles(
     order: list[str],
     inputs: dict[str, list[int]],
@@ -451,22 +457,31 @@ def _aligned_articles(
     work: Path,
 ) -> Iterator[tuple[str, dict[tuple[int, int], list[Bead]]]]:
     """(article id, beads per pair of file positions in ``inputs[article id]``) for each
-    article of ``order``, in order: from the cache when an earlier build aligned the same
+    article of ``order``, in order: from the store when an earlier build aligned the same
     texts with the same aligner, else by the runner (``stages.align_articles``) and stored.
-    Every pair of ``stages.article_pairs`` is present, with no beads if none were found."""
+    Every pair of ``stages.article_pairs`` is present, with no beads if none were found.
+    Stored beads are read, and new ones written, ``ARTICLES_PER_STORE_CALL`` at a time."""
     keys = {aid: _article_key(view.read(k) for k in inputs[aid]) for aid in order}
-    # The store names an article's files by position: "0", "1", ... (as the align stage).
-    sizes = [
-        {str(p): view.facts[k].n_sentences for p, k in enumerate(inputs[aid])} for aid in order
-    ]
-    cached = cache.get([keys[aid] for aid in order], sizes) if cache is not None else {}
-    todo = [aid for aid in order if keys[aid] not in cached]
+    stored = cache.stored(list(keys.values())) if cache is not None else set()
+    todo = [aid for aid in order if keys[aid] not in stored]
     tables = (_align_input(aid, inputs[aid], n_members[aid], view) for aid in todo)
     fresh = _by_article(engine.beads(tables, len(todo), work))
+    cached: dict[bytes, dict[tuple[str, str], list[Bead]]] = {}
     new: dict[bytes, dict[tuple[str, str], list[Bead]]] = {}
     waiting: dict[str, pa.Table] = {}
     try:
-        for aid in order:
+        for n, aid in enumerate(order):
+            if cache is not None and n % ARTICLES_PER_STORE_CALL == 0:
+                cache.put(new)
+                new = {}
+                chunk = [a for a in order[n : n + ARTICLES_PER_STORE_CALL] if keys[a] in stored]
+                # The store names an article's files by position, "0", "1", ... (as the align
+                # stage does), and checks the beads cover each file's sentences.
+                sizes = [
+                    {str(p): view.facts[k].n_sentences for p, k in enumerate(inputs[a])}
+                    for a in chunk
+                ]
+                cached = cache.get([keys[a] for a in chunk], sizes)
             langs = [view.facts[k].lang for k in inputs[aid]]
             variant = [p >= n_members[aid] for p in range(len(langs))]
             beads: dict[tuple[int, int], list[Bead]] = {
@@ -474,14 +489,16 @@ def _aligned_articles(
             }
             if keys[aid] in cached:
                 beads.update({(int(a), int(b)): x for (a, b), x in cached[keys[aid]].items()})
-            else:
+            else:  # not stored, or stored unusable (the store warned): aligned now
                 table = waiting.pop(aid, None)
-                while table is None:
+                while table is None and keys[aid] not in stored:
                     got = next(fresh, None)
                     if got is None or got[0] == aid:
                         table = got[1] if got is not None else None
                         break
                     waiting[got[0]] = got[1]  # the runner's order differs: keep for later
+                if table is None and keys[aid] in stored:
+                    table = align_articles(_align_input(aid, inputs[aid], n_members[aid], view))
                 if table is not None:
                     beads.update(pair_beads(table))
                 new[keys[aid]] = {(str(a), str(b)): x for (a, b), x in beads.items()}
@@ -489,7 +506,7 @@ def _aligned_articles(
         next(fresh, None)  # past its last result: the worker pool shuts down
     finally:
         fresh.close()
-    if cache is not None and new:
+    if cache is not None:
         cache.put(new)
 
 

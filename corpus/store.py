@@ -480,6 +480,12 @@ class AlignmentStore:
         self._parts = _Parts(self.path, schema, "alignment cache", self.warnings)
         self._parts.compact_when_many(lambda table: None)
 
+    def stored(self, keys: Sequence[bytes]) -> set[bytes]:
+        """Which of ``keys`` the store holds (one scan of the key column): a build learns
+        which articles to align without loading any beads."""
+        wanted = pa.array(list(keys), pa.binary(32))
+        return set(self._parts.scan(["key"], pc.field("key").isin(wanted))["key"].to_pylist())
+
     def get(
         self, keys: Sequence[bytes], sizes: Sequence[dict[str, int]]
     ) -> dict[bytes, dict[tuple[str, str], list[Bead]]]:
