@@ -47,8 +47,6 @@ from corpus.records import Bead, MultiBead
 BeadType = tuple[int, int]
 
 
-
-
 @dataclass(frozen=True)
 class AlignParams:
     # Every bead of at most five sentences (Bertalign's default), plus insertions/deletions.
@@ -564,8 +562,6 @@ def _align(
             score = 1.0 / (1.0 + math.exp(-logit))
         beads.append(Bead(tuple(range(i, i + a)), tuple(range(j, j + b)), score))
     return beads
-
-
 
 
 def multiway(pair_beads: dict[tuple[str, str], list[Bead]]) -> list[MultiBead]:

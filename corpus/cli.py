@@ -28,7 +28,7 @@ from corpus.file_alignment import align_files, alignment_text, write_alignment
 from corpus.filtering import FilterOptions
 from corpus.options import BuildOptions, BuildSummary
 from corpus.pipeline import build
-from corpus.reading import DATASET_NAME, cached_dataset
+from corpus.reading import DATASET_NAME, cached_dataset, is_uri
 from corpus.showing import show_text
 
 app = typer.Typer(
@@ -153,11 +153,13 @@ class Engine(StrEnum):
 
 @app.command("build")
 def build_command(
-    input_dir: Annotated[
-        Path,
+    input_arg: Annotated[
+        str,
         typer.Argument(
-            help="Folder of articles (searched recursively), or the name of a Hugging Face "
-            "dataset in the local cache (owner/name)."
+            metavar="INPUT_DIR",
+            help="Folder of articles (searched recursively), a pyarrow.fs URI of one "
+            "(s3://bucket/news), or the name of a Hugging Face dataset in the local cache "
+            "(owner/name).",
         ),
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path(
@@ -199,9 +201,7 @@ def build_command(
     ] = True,
     engine: Annotated[
         Engine,
-        typer.Option(
-            help="Where the stages run: in this process (embedded) or on Ray Data (ray)."
-        ),
+        typer.Option(help="Where the stages run: in this process (embedded) or on Ray Data (ray)."),
     ] = Engine.embedded,
     ray_address: Annotated[
         str | None,
@@ -232,14 +232,15 @@ def build_command(
     if length_ratio is not None and not 0 < length_ratio[0] <= length_ratio[1]:
         raise fail(f"--length-ratio {length_ratio[0]} {length_ratio[1]}: need 0 < MIN <= MAX", 2)
     data_files_only = None
-    if not input_dir.exists():
+    input_dir: Path | str = input_arg if is_uri(input_arg) else Path(input_arg)
+    if isinstance(input_dir, Path) and not input_dir.exists():
         snapshot = cached_dataset(str(input_dir))
         if snapshot is None:
             named = DATASET_NAME.fullmatch(str(input_dir))
             hint = " (nor a dataset in the local Hugging Face cache)" if named else ""
             raise fail(f"{input_dir}: no such folder{hint}", 2)
         input_dir, data_files_only = snapshot, True
-    if not input_dir.is_dir():
+    if isinstance(input_dir, Path) and not input_dir.is_dir():
         raise fail(f"{input_dir}: not a folder", 2)
     options = BuildOptions(
         model=model,

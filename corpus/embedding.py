@@ -355,6 +355,7 @@ class Encoder:
         """Digest of the model's files ("" for the bundled model: its version names them)."""
         return str(getattr(self.backend, "weights", ""))
 
+
 def default_model_covers(lang: str) -> bool:
     """True when the bundled model was trained on ``lang`` (a BCP 47 tag), per XLMR_LANGUAGES.
 

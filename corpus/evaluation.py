@@ -21,8 +21,6 @@ def read_beads(path: Path) -> list[BeadIds]:
         raise ValueError(f"{path}: {err}") from err
 
 
-
-
 @dataclass(frozen=True)
 class PRF:
     precision: float

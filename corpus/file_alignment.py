@@ -80,7 +80,6 @@ def align_files(
     return FileAlignment(src, tgt, beads, encoder.n_encoded)
 
 
-
 # ``corpus align`` output: one row per bead, insertions and deletions included.
 ALIGNMENT_SCHEMA = pa.schema(
     [

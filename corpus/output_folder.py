@@ -105,9 +105,13 @@ def check_replaceable(out: Path, *, force: bool = False) -> None:
         )
 
 
-def check_output(input_dir: Path, out: Path, *, force: bool = False) -> None:
+def check_output(input_dir: Path | str, out: Path, *, force: bool = False) -> None:
     """Refuse (UsageError) an ``out`` that is, contains or lies inside ``input_dir``, or
-    that a build may not replace (`check_replaceable`). Pure checks: nothing is written."""
+    that a build may not replace (`check_replaceable`). Pure checks: nothing is written.
+    An input given as a URI (``s3://``: a str) cannot hold the local ``out``."""
+    if isinstance(input_dir, str):
+        check_replaceable(out, force=force)
+        return
     source, target = input_dir.resolve(), out.resolve()
     if target == source:
         raise UsageError(f"--out {out} is the input folder; choose a folder outside it")

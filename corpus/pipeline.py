@@ -92,8 +92,9 @@ class _Clock:
         pause_point(stage)
 
 
-def build(input_dir: Path, out: Path, options: BuildOptions = BuildOptions()) -> BuildSummary:
-    """Build an aligned corpus from the files under ``input_dir`` into ``out``.
+def build(input_dir: Path | str, out: Path, options: BuildOptions = BuildOptions()) -> BuildSummary:
+    """Build an aligned corpus from the files under ``input_dir`` (a local folder, or a
+    ``pyarrow.fs`` URI of one such as ``s3://bucket/news``) into the local folder ``out``.
 
     Every problem with ``out`` is found before any work: one it may not replace (it is,
     contains or lies inside the input folder, or holds files no build wrote) raises
@@ -141,7 +142,7 @@ class _Files:
     n_files_not_text: int = 0
 
 
-def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
+def _build(input_dir: Path | str, out: Path, options: BuildOptions) -> BuildSummary:
     clock = _Clock()
     with clock("read"):
         names, skipped = list_inputs(input_dir, data_files_only=options.data_files_only)
@@ -168,7 +169,7 @@ def _build(input_dir: Path, out: Path, options: BuildOptions) -> BuildSummary:
 
 
 def _embedded_files(
-    input_dir: Path,
+    input_dir: Path | str,
     names: list[str],
     options: BuildOptions,
     engine: Engine,
@@ -193,7 +194,7 @@ def _embedded_files(
                     files.skipped.append(Skipped(row["path"], row["skipped"]))
                     continue
                 keep.append(k)
-            kept = table.take(keep)
+            kept = table.take(pa.array(keep, pa.int64()))
             light = kept.drop_columns(["embeddings"]).to_pylist()
             keep = []
             for k, row in enumerate(light):
@@ -209,7 +210,7 @@ def _embedded_files(
                     hashlib.blake2b(s["text"].encode(), digest_size=8).digest()
                     for s in row["sentences"]
                 )
-            first = spill.append(kept.take(keep))
+            first = spill.append(kept.take(pa.array(keep, pa.int64())))
             files.positions += range(first, first + len(keep))
             files.n_encoded += sum(table.column("n_encoded").to_pylist())
             if table.num_rows:
@@ -224,7 +225,7 @@ def _embedded_files(
 
 
 def _group_align_write(
-    input_dir: Path,
+    input_dir: Path | str,
     out: Path,
     options: BuildOptions,
     engine: Engine,

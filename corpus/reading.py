@@ -15,12 +15,15 @@ import math
 import os
 import re
 import stat
+import tempfile
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+import pyarrow as pa
+import pyarrow.fs as pafs
 from charset_normalizer.cd import coherence_ratio
 from charset_normalizer.md import mess_ratio
 from huggingface_hub import snapshot_download
@@ -280,17 +283,59 @@ def cached_dataset(name: str) -> Path | None:
     return Path(folder)
 
 
+def is_uri(root: Path | str) -> bool:
+    """Whether an input root is a ``pyarrow.fs`` URI (``s3://``, ``gs://``, ``file://``)
+    rather than a local path."""
+    return isinstance(root, str) and "://" in root
+
+
+def _uri_files(root: str) -> tuple[pafs.FileSystem, str, list[str], list[Skipped]]:
+    """The file system of a URI, its base path, and the files under it (relative POSIX
+    paths, sorted; hidden ones, or those under a hidden folder, skipped as ``_walk`` does).
+    Raises InputError when it cannot be listed or is not a folder."""
+    try:
+        fs, base = pafs.FileSystem.from_uri(root)
+        if fs.get_file_info(base).type != pafs.FileType.Directory:
+            raise InputError(root, "input path is not a folder")
+        infos = fs.get_file_info(pafs.FileSelector(base, recursive=True))
+    except (OSError, pa.ArrowException) as error:
+        raise InputError(root, f"cannot list ({str(error).splitlines()[0]})") from None
+    names, skipped, hidden = [], [], set()
+    for info in sorted(infos, key=lambda i: i.path):
+        rel = info.path[len(base) :].lstrip("/")
+        parts = rel.split("/")
+        if any("/".join(parts[:k]) in hidden for k in range(1, len(parts))):
+            continue
+        if parts[-1].startswith("."):
+            kind = "folder" if info.type == pafs.FileType.Directory else "file"
+            skipped.append(Skipped(rel, f"hidden {kind}, not read"))
+            hidden.add(rel)
+        elif info.type == pafs.FileType.File:
+            names.append(rel)
+    return fs, base, names, skipped
+
+
 def list_inputs(
-    root: Path, *, data_files_only: bool | None = None
+    root: Path | str, *, data_files_only: bool | None = None
 ) -> tuple[list[str], list[Skipped]]:
     """The files under ``root`` to read (relative POSIX paths, sorted) and the entries that
     are not read, each with its reason (hidden, unlistable, a name that is not UTF-8, a
-    dataset's card or metadata).
+    dataset's card or metadata). ``root`` is a local folder or a ``pyarrow.fs`` URI of one
+    (``s3://bucket/news``; ``is_uri``).
 
     ``data_files_only`` reads only dumps (a dataset's card and metadata files are listed as
     skipped, not read as articles); None turns it on for a ``save_to_disk`` folder. Raises
     InputError when ``root`` is missing or not a folder.
     """
+    if is_uri(root):
+        _, _, names, skipped = _uri_files(root)
+        if data_files_only:
+            data = [n for n in names if detect_format(n, b"") in DUMP_FORMATS]
+            skipped += [
+                Skipped(n, "dataset card or metadata, not data") for n in names if n not in data
+            ]
+            names = data
+        return names, skipped
     if not root.exists():
         raise InputError(str(root), "input folder does not exist")
     if not root.is_dir():
@@ -319,10 +364,28 @@ def list_inputs(
 
 
 def read_file(
-    root: Path, rel: str, fields: FieldNames = DEFAULT_FIELDS
+    root: Path | str, rel: str, fields: FieldNames = DEFAULT_FIELDS
 ) -> list[Document | Skipped]:
     """The documents of the input file ``root / rel`` (``read_documents``); a file that is
-    unusable as a whole is one Skipped with the reason. Never raises for a bad file."""
+    unusable as a whole is one Skipped with the reason. Never raises for a bad file.
+
+    Under a URI root the file is first copied into a temporary folder of the process that
+    reads it (a cluster worker reads its own files), bounded by ``MAX_BYTES`` like a local
+    one."""
+    if is_uri(root):
+        with tempfile.TemporaryDirectory(prefix="corpus-read-") as folder:
+            try:
+                fs, base = pafs.FileSystem.from_uri(root)
+                with fs.open_input_stream(f"{base}/{rel}") as source:
+                    data = source.read(MAX_BYTES + 1)
+            except (OSError, pa.ArrowException) as error:
+                return [Skipped(rel, f"cannot read ({str(error).splitlines()[0]})")]
+            if len(data) > MAX_BYTES:
+                return [Skipped(rel, f"too large (over {MAX_BYTES // MIB} MB)")]
+            local = Path(folder) / rel
+            local.parent.mkdir(parents=True, exist_ok=True)
+            local.write_bytes(data)
+            return read_file(Path(folder), rel, fields)
     try:
         return list(read_documents(root / rel, root, fields))
     except InputError as error:

@@ -34,7 +34,7 @@ from corpus.alignment import align
 from corpus.embedding import Encoder, default_model_covers, load_encoder
 from corpus.extraction import DEFAULT_FIELDS, FieldNames
 from corpus.langid import LanguageGuess, base_language, identify
-from corpus.reading import Document, Skipped, read_file, read_warnings
+from corpus.reading import Document, Skipped, is_uri, read_file, read_warnings
 from corpus.records import Bead
 from corpus.segmentation import segment
 from corpus.store import EmbeddingStore, encode_cached, model_id
@@ -154,7 +154,7 @@ def read_files(batch: pa.Table, *, root: str, fields: FieldNames = DEFAULT_FIELD
     rows = [
         _document_row(document)
         for rel in batch.column("file").to_pylist()
-        for document in read_file(Path(root), rel, fields)
+        for document in read_file(root if is_uri(root) else Path(root), rel, fields)
     ]
     return pa.Table.from_pylist(rows, READ_SCHEMA)
 

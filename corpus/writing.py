@@ -26,13 +26,6 @@ import pyarrow.parquet as pq
 ROWS_PER_SHARD = 500_000
 
 
-
-
-
-
-
-
-
 def write_table(table: pa.Table, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, path, compression="zstd")
@@ -57,33 +50,3 @@ def write_config(table: pa.Table, folder: Path) -> list[str]:
         temp.rename(folder / name)
         names.append(name)
     return names
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-

@@ -1,7 +1,15 @@
 """Tests for corpus.pipeline's own share of the work (the build as a whole: test_cli)."""
 
 
-from corpus.pipeline import _fold_pair_probability
+import shutil
+
+from conftest import SAMPLE
+from test_cli import parquet_data
+from typer.testing import CliRunner
+
+from corpus.cli import app
+from corpus.options import BuildOptions
+from corpus.pipeline import _fold_pair_probability, build
 from corpus.records import Bead
 
 
@@ -10,3 +18,26 @@ def test_bead_scores_fold_in_the_probability_of_the_two_files():
     folded = _fold_pair_probability(beads, [3, 1], {(1, 3): 0.4})  # files 3 and 1
     assert [b.score for b in folded[(0, 1)]] == [0.97 * 0.4, 0.0]
     assert [(b.src, b.tgt) for b in folded[(0, 1)]] == [((0,), (0,)), ((1,), ())]
+
+
+def test_a_batch_of_files_that_are_all_skipped_builds(tmp_path):
+    src = tmp_path / "in"
+    shutil.copytree(SAMPLE, src)
+    for name in ("zz1.png", "zz2.png"):  # together in the last batch of two
+        (src / name).write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    options = BuildOptions(progress=False, cache=False, files_per_batch=2)
+    summary = build(src, tmp_path / "out", options)
+    assert [s.path for s in summary.skipped] == ["zz1.png", "zz2.png"]
+    assert summary.n_files == 5 and summary.pairs
+
+
+def test_input_given_as_a_pyarrow_fs_uri_builds_the_same_corpus(sample_build, tmp_path):
+    out = tmp_path / "out"
+    cache = sample_build.parent / ".cache"
+    args = ["build", SAMPLE.as_uri(), "--out", str(out), "--quiet", "--cache-dir", str(cache)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert parquet_data(out) == parquet_data(sample_build)
+    missing = CliRunner().invoke(app, ["build", (tmp_path / "nope").as_uri(), "-q"])
+    assert missing.exit_code == 1
+    assert missing.output == f"error: {(tmp_path / 'nope').as_uri()}: input path is not a folder\n"

@@ -24,7 +24,9 @@ from corpus.reading import (
     Document,
     Skipped,
     decode_bytes,
+    list_inputs,
     read_document,
+    read_file,
     read_inputs,
 )
 
@@ -446,3 +448,20 @@ def test_documents_are_immutable(tmp_path: Path) -> None:
     assert isinstance(document, Document)
     with pytest.raises(FrozenInstanceError):
         document.text = "B"  # type: ignore[misc]
+
+
+def test_a_pyarrow_fs_uri_is_listed_and_read_like_a_folder(tmp_path):
+    write(tmp_path, "a.txt", "One line.\n")
+    write(tmp_path, "sub/b.txt", "Another line.\n")
+    write(tmp_path, ".hidden/c.txt", "Not read.\n")
+    write(tmp_path, ".notes.txt", "Not read either.\n")
+    root = tmp_path.as_uri()
+    names, skipped = list_inputs(root)
+    assert names == ["a.txt", "sub/b.txt"]
+    assert skipped == [
+        Skipped(".hidden", "hidden folder, not read"),
+        Skipped(".notes.txt", "hidden file, not read"),
+    ]
+    (document,) = read_file(root, "sub/b.txt")
+    assert (document.path, document.text) == ("sub/b.txt", "Another line.\n")
+    assert read_file(root, "gone.txt")[0].reason.startswith("cannot read")

@@ -23,7 +23,7 @@ ENGINES = ("embedded", "ray")
 class Engine(Protocol):
     def files(
         self,
-        root: Path,
+        root: Path | str,
         batches: list[list[str]],
         fields: FieldNames,
         default_model: bool,

@@ -47,7 +47,7 @@ class EmbeddedEngine:
 
     def files(
         self,
-        root: Path,
+        root: Path | str,
         batches: list[list[str]],
         fields: FieldNames,
         default_model: bool,

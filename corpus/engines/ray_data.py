@@ -79,7 +79,7 @@ class RayEngine:
 
     def files(
         self,
-        root: Path,
+        root: Path | str,
         batches: list[list[str]],
         fields: FieldNames,
         default_model: bool,
@@ -122,7 +122,7 @@ class RayEngine:
 
 
 def _files_dataset(
-    root: Path,
+    root: Path | str,
     batches: list[list[str]],
     fields: FieldNames,
     default_model: bool,
