@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm.auto import tqdm
@@ -182,7 +183,8 @@ def _embedded_files(
     default_model = options.model in (None, DEFAULT_MODEL)
     files = _Files(spill)
     duplicates = ExactDuplicates()
-    distinct: set[bytes] = set()
+    # 8-byte digests of every sentence text, 8 bytes a sentence: distinct ones counted at the end.
+    digests: list[np.ndarray] = []
     bar = tqdm(total=len(names), desc="embedding", unit="file", disable=not options.progress)
     with bar:
         tables = engine.files(input_dir, batches, options.fields, default_model, embed)
@@ -206,19 +208,26 @@ def _embedded_files(
                 files.facts.append(facts_of(row))
                 files.n_not_text += row["n_not_text"]
                 files.n_files_not_text += row["n_not_text"] > 0
-                distinct.update(
-                    hashlib.blake2b(s["text"].encode(), digest_size=8).digest()
-                    for s in row["sentences"]
+                digests.append(
+                    np.array(
+                        [
+                            int.from_bytes(
+                                hashlib.blake2b(s["text"].encode(), digest_size=8).digest()
+                            )
+                            for s in row["sentences"]
+                        ],
+                        np.uint64,
+                    )
                 )
-            first = spill.append(kept.take(pa.array(keep, pa.int64())))
-            files.positions += range(first, first + len(keep))
+            start = spill.append(kept.take(pa.array(keep, pa.int64())))
+            files.positions += range(start, start + len(keep))
             files.n_encoded += sum(table.column("n_encoded").to_pylist())
             if table.num_rows:
                 files.model = table.column("embedded_by")[0].as_py()
                 files.dim = table.schema.field("embeddings").type.value_type.list_size
             bar.update(len(names_in_batch))
     spill.close_writing()
-    files.n_distinct = len(distinct)
+    files.n_distinct = len(np.unique(np.concatenate(digests))) if digests else 0
     if not files.facts:
         raise CorpusError(f"{input_dir}: no readable text files")
     return files
