@@ -135,7 +135,11 @@ def pause_point(name: str) -> None:
     wanted, _, seconds = os.environ.get("CORPUS_PAUSE_AT", "").partition(":")
     if wanted == name:
         print(f"corpus: paused at {name}", file=sys.stderr, flush=True)
-        time.sleep(float(seconds or 60))
+        # Short sleeps: the kernel may hand SIGINT to another thread (pyarrow's, jemalloc's),
+        # which does not wake this one; Python raises it here when a short sleep returns.
+        deadline = time.monotonic() + float(seconds or 60)
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
 
 
 def _pid_alive(pid: int) -> bool:

@@ -2,8 +2,11 @@
 
 import errno
 import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -17,6 +20,7 @@ from corpus.output_folder import (
     check_output,
     check_replaceable,
     output_lock,
+    pause_point,
 )
 from corpus.writing import write_table
 
@@ -222,3 +226,17 @@ def test_interrupt_between_the_two_renames_puts_the_previous_build_back(tmp_path
         (staging / "a.txt").write_text("second")
     assert (out / "a.txt").read_text() == "first"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_pause_point_ends_at_a_signal_the_kernel_handed_to_another_thread(monkeypatch):
+    # A process-wide SIGINT may land on any thread (pyarrow's pool, jemalloc's); the crash
+    # tests hung in a long sleep whenever it did not land on the main one.
+    monkeypatch.setenv("CORPUS_PAUSE_AT", "here:60")
+    other = threading.Thread(target=time.sleep, args=(2,))
+    other.start()
+    threading.Timer(0.2, signal.pthread_kill, (other.ident, signal.SIGINT)).start()
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        pause_point("here")
+    assert time.monotonic() - start < 5
+    other.join()

@@ -1,6 +1,5 @@
 """Tests for corpus.pipeline's own share of the work (the build as a whole: test_cli)."""
 
-
 import shutil
 
 from conftest import SAMPLE

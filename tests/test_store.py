@@ -273,9 +273,7 @@ def test_two_processes_writing_one_store_lose_nothing(tmp_path):
     # Two writers at once, one of them also compacting now and then; each store opened anew
     # per part as cluster workers would.
     procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(tmp_path), str(first), mode], cwd=ROOT
-        )
+        subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), str(first), mode], cwd=ROOT)
         for first, mode in ((0, "compact"), (10_000, "append"))
     ]
     assert [p.wait(timeout=300) for p in procs] == [0, 0]

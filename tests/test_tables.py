@@ -1,6 +1,5 @@
 """Tests for corpus.tables: the schemas of the written tables and their builders."""
 
-
 import pyarrow as pa
 
 from corpus.tables import bead_schema, bead_table

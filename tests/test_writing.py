@@ -27,35 +27,3 @@ def test_write_config_shards_and_compresses(tmp_path, monkeypatch):
     assert back.column("x").to_pylist() == [1, 2, 3, 4, 5]
     meta = pq.ParquetFile(tmp_path / "cfg" / names[0]).metadata
     assert meta.row_group(0).column(0).compression == "ZSTD"
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
