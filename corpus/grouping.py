@@ -764,8 +764,9 @@ def _variants(
             name = files[same[0]].name or files[same[0]].key[:12]
             reasons[v] = (
                 f"a second {f.lang} rendering of the article of {name}: scored "
-                f"{probs.mean():.2f} on average with its {len(others)} files in other "
-                "languages (an article holds one file per language)"
+                f"{probs.mean():.2f} on average with its {len(others)} "
+                f"file{'s' if len(others) > 1 else ''} in other languages (an article holds "
+                "one file per language)"
             )
     return variants, reasons
 

@@ -701,6 +701,7 @@ def _articles_table(facts: list[FileFacts], grouping: Grouping) -> pa.Table:
             "date": f.date,
             "article_score": grouping.article_scores[k],
             "alone_reason": grouping.alone_reasons[k],
+            "variant_of": grouping.variants.get(k),
         }
         for k, f in enumerate(facts)
     ]

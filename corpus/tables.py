@@ -39,6 +39,9 @@ ARTICLES_SCHEMA = pa.schema(
         # file left alone, why (its best candidate and that pair's probability).
         ("article_score", pa.float32()),
         ("alone_reason", pa.string()),
+        # For a second file of a language its article already holds (a variant), that
+        # article's id: its pairs carry that id; null for every other file.
+        ("variant_of", pa.string()),
     ]
 )
 

@@ -1,12 +1,13 @@
 """End to end: the translation decision through the CLI, on our own small folders."""
 
+import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
 from typer.testing import CliRunner
 
 from corpus.cli import app
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SAMPLE
 
 runner = CliRunner()
 CASES = ROOT / "tests" / "cases"
@@ -85,3 +86,32 @@ def test_articles_record_the_evidence_and_the_card_shows_it(sample_build):
     card = (sample_build / "README.md").read_text()
     assert "## Document alignment" in card
     assert f"| alone | {len(alone)} |" in card
+
+
+def test_a_second_rendering_in_a_language_is_recorded_as_its_articles_variant(tmp_path):
+    # The Norwegian rendering of the close-languages case declared Danish by its dump (as a
+    # Bosnian article may be tagged Croatian): two files of a code the article holds.
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in ("a_sv.txt", "c_da.txt"):
+        (src / name).write_text((CASES / "close-languages" / name).read_text())
+    norwegian = (CASES / "close-languages" / "b_no.txt").read_text()
+    (src / "dump.jsonl").write_text(json.dumps({"id": "no", "text": norwegian, "lang": "da"}))
+    result = build(src, tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    articles = {r["path"]: r for r in pq.read_table(tmp_path / "out/articles.parquet").to_pylist()}
+    article = articles["a_sv.txt"]["article_id"]
+    danish = ("c_da.txt", "dump.jsonl#no")
+    assert article is not None and all(articles[p]["lang"] == "da" for p in danish)
+    member, variant = sorted(danish, key=lambda p: articles[p]["article_id"] is None)
+    assert articles[member]["article_id"] == article and articles[member]["variant_of"] is None
+    assert articles[variant]["article_id"] is None
+    assert articles[variant]["variant_of"] == article
+    assert articles[variant]["alone_reason"].startswith("a second da rendering of the article")
+    assert articles["a_sv.txt"]["variant_of"] is None
+    # Both Danish files have pairs with the Swedish one, under the article's id.
+    sentences = pq.read_table(tmp_path / "out/sentences.parquet").to_pylist()
+    path_of = {s["sentence_id"]: s["path"] for s in sentences}
+    rows = pq.read_table(tmp_path / "out/data/da-sv").to_pylist()
+    assert {r["article_id"] for r in rows} == {article}
+    assert {path_of[r["sentence_ids"]["da"][0]] for r in rows} == set(danish)
