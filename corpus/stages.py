@@ -21,7 +21,6 @@ of whole articles and returns the *beads table*: one row per bead of every langu
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
@@ -377,8 +376,3 @@ def pair_beads(beads: pa.Table) -> dict[tuple[int, int], list[Bead]]:
         bead = Bead(tuple(row["src"]), tuple(row["tgt"]), row["score"])
         out.setdefault((row["side_a"], row["side_b"]), []).append(bead)
     return out
-
-
-def cpu_count() -> int:
-    """Cores this process may run on (the affinity mask, not the machine's count)."""
-    return len(os.sched_getaffinity(0))

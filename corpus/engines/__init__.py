@@ -8,6 +8,7 @@ segment and embed, a batch at a time, and articles through alignment. The driver
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
@@ -18,6 +19,11 @@ from corpus.extraction import FieldNames
 from corpus.stages import EmbedSentences
 
 ENGINES = ("embedded", "ray")
+
+
+def cpu_count() -> int:
+    """Cores this process may run on (the affinity mask, not the machine's count)."""
+    return len(os.sched_getaffinity(0))
 
 
 class Engine(Protocol):

@@ -13,12 +13,12 @@ from typing import TypeVar
 
 import pyarrow as pa
 
+from corpus.engines import cpu_count
 from corpus.extraction import FieldNames
 from corpus.output_folder import pause_point
 from corpus.stages import (
     EmbedSentences,
     align_articles,
-    cpu_count,
     identify_languages,
     read_files,
     segment_files,

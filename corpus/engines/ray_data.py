@@ -24,12 +24,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import ray
 
+from corpus.engines import cpu_count
 from corpus.extraction import FieldNames
 from corpus.stages import (
     EmbedOptions,
     EmbedSentences,
     align_articles,
-    cpu_count,
     identify_languages,
     read_files,
     segment_files,
