@@ -442,13 +442,12 @@ _ALIGNER_ID = hashlib.sha256(
 ).digest()
 
 
-def _article_key(files: Iterable[SpilledFile]) -> bytes:
+def _article_key(files: Iterable[FileFacts]) -> bytes:
     """Cache key of an article's alignment: aligner, languages and exact sentence texts
     (the cache file is per model, so the texts determine the embeddings)."""
     digest = hashlib.sha256(_ALIGNER_ID)
     for f in files:
-        digest.update(f.facts.lang.encode() + b"\0")
-        digest.update("\x1f".join(text for text, _, _ in f.sentences).encode() + b"\x1e")
+        digest.update(f.lang.encode() + b"\0" + f.sentences_sha256 + b"\x1e")
     return digest.digest()
 
 
@@ -471,7 +470,7 @@ def _aligned_articles(
     texts with the same aligner, else by the runner (``stages.align_articles``) and stored.
     Every pair of ``stages.article_pairs`` is present, with no beads if none were found.
     Stored beads are read, and new ones written, ``ARTICLES_PER_STORE_CALL`` at a time."""
-    keys = {aid: _article_key(view.read(k) for k in inputs[aid]) for aid in order}
+    keys = {aid: _article_key(view.facts[k] for k in inputs[aid]) for aid in order}
     stored = cache.stored(list(keys.values())) if cache is not None else set()
     todo = [aid for aid in order if keys[aid] not in stored]
     tables = (_align_input(aid, inputs[aid], n_members[aid], view) for aid in todo)

@@ -10,6 +10,7 @@ they touched do not stay in the process's resident set.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -36,6 +37,9 @@ class FileFacts:
     date: str | None
     hreflang: tuple[tuple[str, str], ...]
     n_not_text: int
+    # sha256 of the sentence texts (joined by U+001F): an alignment's cache key is computed
+    # from the facts, without reading the file back.
+    sentences_sha256: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,7 @@ def facts_of(row: dict) -> FileFacts:
         row["date"],
         tuple((h["tag"], h["url"]) for h in row["hreflang"]),
         row["n_not_text"],
+        hashlib.sha256("\x1f".join(x["text"] for x in row["sentences"]).encode()).digest(),
     )
 
 

@@ -6,6 +6,7 @@ from conftest import SAMPLE
 from test_cli import parquet_data
 from typer.testing import CliRunner
 
+import corpus.engines.embedded
 from corpus.cli import app
 from corpus.options import BuildOptions
 from corpus.pipeline import _fold_pair_probability, build
@@ -40,3 +41,23 @@ def test_input_given_as_a_pyarrow_fs_uri_builds_the_same_corpus(sample_build, tm
     missing = CliRunner().invoke(app, ["build", (tmp_path / "nope").as_uri(), "-q"])
     assert missing.exit_code == 1
     assert missing.output == f"error: {(tmp_path / 'nope').as_uri()}: input path is not a folder\n"
+
+
+def test_a_rebuild_takes_every_alignment_from_the_store(tmp_path, monkeypatch):
+    options = BuildOptions(progress=False, cache_dir=tmp_path / "cache")
+    build(SAMPLE, tmp_path / "first", options)
+    aligned = []
+    real = corpus.engines.embedded.align_articles
+    monkeypatch.setattr(
+        corpus.engines.embedded, "align_articles", lambda t: aligned.append(t) or real(t)
+    )
+    build(SAMPLE, tmp_path / "again", options)
+    assert aligned == []  # the store's key is found from the files' facts alone
+    assert parquet_data(tmp_path / "again") == parquet_data(tmp_path / "first")
+    # A changed sentence changes the key: that article is aligned again.
+    src = tmp_path / "in"
+    shutil.copytree(SAMPLE, src)
+    sv = next(src.glob("003_*"))
+    sv.write_text(sv.read_text().replace("delegationen", "delegationen nu", 1))
+    build(src, tmp_path / "changed", options)
+    assert len(aligned) == 1
