@@ -59,22 +59,28 @@ STRONG_Z = 3.0  # a match this many null scales above the null centre counts as 
 # pairs between them are translations (``_assemble``): one document split by shared codes.
 WHOLE_SHARE = 0.8
 
-# Logistic regression of "these two files translate each other" on ``pair_features``,
-# fitted by ``scripts/bench_grouping.py --fit`` (numpy IRLS, L2 1e-3; each source and label
-# weighted like the NTREX positives) on the fit half of: NTREX-world article pairs in the 46
-# languages the model covers, with the 3 nearest other articles of each side as negatives;
-# Text+Berg de-fr documents and each other; one- to three-sentence NTREX pieces against
-# their translation, the next piece and another article; our comparable stories
-# (tests/data/comparable). Bundled e5-small through sentence-transformers (bf16), issue 13's
-# segmentation, anchors counted only where both sides have numbers. On the held-out half
-# (probability >= 0.5): NTREX precision 0.9945 / recall 1.0 (360 positives, 2,160
-# negatives), short pieces 0.936 / 1.0, Text+Berg 1 / 1, no false positive among 12
+# Two logistic regressions of "these two files translate each other" on ``pair_features``,
+# one for files of more than SHORT_SENTENCES sentences each, one for a pair with a shorter
+# file (there the chain is too short to say much and the null distribution carries the
+# decision). Each is fitted on its own examples by ``scripts/bench_grouping.py --fit``
+# (numpy IRLS, L2 1e-3; each source and label weighted like the NTREX positives) on the fit
+# half of: NTREX-world article pairs in the 46 languages the model covers, with the 3
+# nearest other articles of each side as negatives; 300 Bible chapters (4 language pairs
+# each) with the 3 nearest and the neighbouring chapters as negatives; Text+Berg de-fr
+# documents and each other; one- to three-sentence NTREX pieces against their translation,
+# the next piece and another article; our comparable stories (tests/data/comparable).
+# Bundled e5-small (bf16), issue 13's segmentation. One model for both sizes traded the
+# Bible's long chapters against the short pieces. On the held-out half (probability >= 0.5):
+# NTREX precision 1.0 / recall 1.0 (360 positives, 2,160 negatives), Bible 1.0 / 0.988
+# (600, 5,557), short pieces 0.900 / 0.976, Text+Berg 1 / 1, no false positive among 12
 # comparable and 675 unrelated story pairs (scripts/bench_grouping.py --decision-only --fit
-# --bible-chapters 0). Order: bias, then the features in ``FEATURES`` order.
+# --bible-chapters 300). Order: bias, then the features in ``FEATURES`` order.
 FEATURES = (
     "share", "excess", "z_mean", "strong", "len_gap", "anchors", "short",
 )  # fmt: skip
-DECISION_WEIGHTS = (-22.11, 12.99, 10.49, 1.827, 1.855, 3.536, 2.614, 3.4)
+SHORT_SENTENCES = 3
+DECISION_WEIGHTS = (-21.26, 10.46, 25.19, 1.178, 8.937, 4.228, 3.297, -25.78)
+SHORT_DECISION_WEIGHTS = (-16.22, 13.61, -0.1529, 2.413, 0.1293, -22.32, 1.394, -3.331)
 
 
 @dataclass(frozen=True)
@@ -304,10 +310,21 @@ def pair_features(a: ArticleFile, b: ArticleFile, null: SentenceNull) -> np.ndar
     )
 
 
+def is_short(features: np.ndarray) -> np.ndarray:
+    """For feature rows (..., len(FEATURES)): True where a file has at most
+    ``SHORT_SENTENCES`` sentences (the ``short`` feature is 1 / the shorter side's count)."""
+    return features[..., FEATURES.index("short")] * SHORT_SENTENCES >= 1 - 1e-9
+
+
 def decision_probability(features: np.ndarray) -> np.ndarray:
-    """P(translation) for feature rows (..., len(FEATURES)) under ``DECISION_WEIGHTS``."""
-    w = np.asarray(DECISION_WEIGHTS)
-    return 1.0 / (1.0 + np.exp(-(w[0] + features @ w[1:])))
+    """P(translation) for feature rows (..., len(FEATURES)): ``SHORT_DECISION_WEIGHTS`` where
+    a file is short (``is_short``), ``DECISION_WEIGHTS`` elsewhere."""
+    w = np.where(
+        is_short(features)[..., None],
+        np.asarray(SHORT_DECISION_WEIGHTS),
+        np.asarray(DECISION_WEIGHTS),
+    )
+    return 1.0 / (1.0 + np.exp(-(w[..., 0] + np.einsum("...f,...f->...", features, w[..., 1:]))))
 
 
 def _own_null(a: ArticleFile, b: ArticleFile) -> SentenceNull | None:
