@@ -572,6 +572,7 @@ def group_articles(
     links: list[Link] = []
     judged_all: list[Link] = []
     best_seen: dict[int, tuple[float, int]] = {}  # file -> (probability, other file)
+    partners: dict[int, list[tuple[float, int]]] = defaultdict(list)  # every judged pair
     for la, lb in combinations(sorted(by_lang), 2):
         left, right = np.array(by_lang[la]), np.array(by_lang[lb])
         judged = [
@@ -583,6 +584,7 @@ def group_articles(
             for end, other in ((link.a, link.b), (link.b, link.a)):
                 if end not in best_seen or link.score > best_seen[end][0]:
                     best_seen[end] = (link.score, other)
+                partners[end].append((link.score, other))
         accepted = [link for link in judged if link.score >= min_probability]
         # Keep a link only when each file is the other's best in that language.
         best: dict[int, Link] = {}
@@ -602,6 +604,7 @@ def group_articles(
         return judged_pairs[key]
 
     groups = _assemble(files, links, probability, min_probability)
+    groups = _release_second_renderings(files, groups, probability, min_probability, partners)
     article_ids: list[str | None] = [None] * len(files)
     for group in groups:
         # Named by content, so an article keeps its id when unrelated files change.
@@ -619,7 +622,7 @@ def group_articles(
     pair_probabilities = {
         (i, j): probability(i, j) for group in groups for i, j in combinations(sorted(group), 2)
     }
-    variants, reasons = _variants(files, article_ids, best_seen, probability, min_probability)
+    variants, reasons = _variants(files, article_ids, partners, probability, min_probability)
     group_of = {article_ids[min(g)]: g for g in groups}
     for v, article in variants.items():
         for m in group_of[article]:
@@ -694,6 +697,37 @@ def _assemble(
     return [g for g in members.values() if len(g) > 1]
 
 
+def _release_second_renderings(
+    files: Sequence[ArticleFile],
+    groups: list[set[int]],
+    probability: Callable[[int, int], float],
+    min_probability: float,
+    partners: dict[int, list[tuple[float, int]]],
+) -> list[set[int]]:
+    """Dissolve a group that is a second rendering of a bigger one: every language it holds
+    the bigger group holds too, and at least ``WHOLE_SHARE`` of its pairs with the bigger
+    group's files in other languages reach ``min_probability``. Both renderings of a
+    document whose files share codes (two files identified ``hr``, two ``zh_Hant``) can
+    each find their best links inside their own clique, so that no link joins the two and
+    ``_assemble`` never weighs a merge. The released files gain the bigger group's files
+    as judged partners (``partners``, updated), so that ``_variants`` judges them there.
+    Returns the groups that stay, biggest first."""
+    kept: list[set[int]] = []
+    for group in sorted(groups, key=lambda g: (-len(g), min(g))):
+        langs = {files[i].lang for i in group}
+        for bigger in kept:
+            if not langs <= {files[i].lang for i in bigger}:
+                continue
+            pairs = [(v, m) for v in group for m in bigger if files[m].lang != files[v].lang]
+            if np.mean([probability(v, m) >= min_probability for v, m in pairs]) >= WHOLE_SHARE:
+                for v, m in pairs:
+                    partners[v].append((probability(v, m), m))
+                break
+        else:
+            kept.append(group)
+    return kept
+
+
 def _pushed_out(
     files: Sequence[ArticleFile],
     a: set[int],
@@ -737,7 +771,7 @@ def _is_copy(
 def _variants(
     files: Sequence[ArticleFile],
     article_ids: list[str | None],
-    best_seen: dict[int, tuple[float, int]],
+    partners: dict[int, list[tuple[float, int]]],
     probability: Callable[[int, int], float],
     min_probability: float,
 ) -> tuple[dict[int, str], dict[int, str]]:
@@ -746,10 +780,12 @@ def _variants(
     An article holds one file per language code, but two files of one document can share
     a code: close languages the identifier does not tell apart (Croatian, Bosnian and
     Serbian in Latin script), or two independent translations into one language. A file
-    left alone whose best candidate is in an article with a file of its own language is a
-    variant of that article when at least half of the article's files in other languages,
-    and their mean, score at least ``min_probability`` with it, and it is not a copy of
-    that file (``_is_copy``). Returns {file: article id} and {file: reason}.
+    left alone is judged against the article of its most probable judged partner
+    (``partners``: every candidate pair, with probability) among those in an article with
+    a file of its own language; it is a variant of that article when at least half of the
+    article's files in other languages, and their mean, score at least
+    ``min_probability`` with it, and it is not a copy of that file (``_is_copy``). Returns
+    {file: article id} and {file: reason}.
     """
     variants: dict[int, str] = {}
     reasons: dict[int, str] = {}
@@ -758,16 +794,24 @@ def _variants(
         if a is not None:
             by_article[a].append(i)
     for v, f in enumerate(files):
-        if article_ids[v] is not None or v not in best_seen:
+        if article_ids[v] is not None:
             continue
-        p, other = best_seen[v]
-        article = article_ids[other]
-        if p < min_probability or article is None:
+        # Probabilities saturate near 1, so the single best partner may be another file
+        # left alone (a second rendering too): every partner's article is considered.
+        held = [
+            (p, article_ids[o])
+            for p, o in partners.get(v, ())
+            if p >= min_probability
+            and article_ids[o] is not None
+            and any(files[i].lang == f.lang for i in by_article[article_ids[o]])
+        ]
+        if not held:
             continue
+        article = max(held)[1]
         members = by_article[article]
         same = [i for i in members if files[i].lang == f.lang]
         others = [i for i in members if files[i].lang != f.lang]
-        if not same or not others:
+        if not others:
             continue
         probs = np.array([probability(v, m) for m in others])
         if (
