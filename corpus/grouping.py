@@ -704,8 +704,8 @@ def _release_second_renderings(
     min_probability: float,
     partners: dict[int, list[tuple[float, int]]],
 ) -> list[set[int]]:
-    """Dissolve a group that is a second rendering of a bigger one: every language it holds
-    the bigger group holds too, and at least ``WHOLE_SHARE`` of its pairs with the bigger
+    """Dissolve a group that is a second rendering of a bigger one: the bigger group holds
+    every language it holds and more, and at least ``WHOLE_SHARE`` of its pairs with the bigger
     group's files in other languages reach ``min_probability``. Both renderings of a
     document whose files share codes (two files identified ``hr``, two ``zh_Hant``) can
     each find their best links inside their own clique, so that no link joins the two and
@@ -716,7 +716,9 @@ def _release_second_renderings(
     for group in sorted(groups, key=lambda g: (-len(g), min(g))):
         langs = {files[i].lang for i in group}
         for bigger in kept:
-            if not langs <= {files[i].lang for i in bigger}:
+            # Holding every language of the bigger group, it is an article of its own
+            # (parallel passages: 1 Kings 22 and 2 Chronicles 18, each translated).
+            if not langs < {files[i].lang for i in bigger}:
                 continue
             pairs = [(v, m) for v in group for m in bigger if files[m].lang != files[v].lang]
             if np.mean([probability(v, m) >= min_probability for v, m in pairs]) >= WHOLE_SHARE:
