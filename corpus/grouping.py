@@ -59,22 +59,28 @@ STRONG_Z = 3.0  # a match this many null scales above the null centre counts as 
 # pairs between them are translations (``_assemble``): one document split by shared codes.
 WHOLE_SHARE = 0.8
 
-# Logistic regression of "these two files translate each other" on ``pair_features``,
-# fitted by ``scripts/bench_grouping.py --fit`` (numpy IRLS, L2 1e-3; each source and label
-# weighted like the NTREX positives) on the fit half of: NTREX-world article pairs in the 46
-# languages the model covers, with the 3 nearest other articles of each side as negatives;
-# Text+Berg de-fr documents and each other; one- to three-sentence NTREX pieces against
-# their translation, the next piece and another article; our comparable stories
-# (tests/data/comparable). Bundled e5-small through sentence-transformers (bf16), issue 13's
-# segmentation, anchors counted only where both sides have numbers. On the held-out half
-# (probability >= 0.5): NTREX precision 0.9945 / recall 1.0 (360 positives, 2,160
-# negatives), short pieces 0.936 / 1.0, Text+Berg 1 / 1, no false positive among 12
+# Two logistic regressions of "these two files translate each other" on ``pair_features``,
+# one for files of more than SHORT_SENTENCES sentences each, one for a pair with a shorter
+# file (there the chain is too short to say much and the null distribution carries the
+# decision). Each is fitted on its own examples by ``scripts/bench_grouping.py --fit``
+# (numpy IRLS, L2 1e-3; each source and label weighted like the NTREX positives) on the fit
+# half of: NTREX-world article pairs in the 46 languages the model covers, with the 3
+# nearest other articles of each side as negatives; 300 Bible chapters (4 language pairs
+# each) with the 3 nearest and the neighbouring chapters as negatives; Text+Berg de-fr
+# documents and each other; one- to three-sentence NTREX pieces against their translation,
+# the next piece and another article; our comparable stories (tests/data/comparable).
+# Bundled e5-small (bf16), issue 13's segmentation. One model for both sizes traded the
+# Bible's long chapters against the short pieces. On the held-out half (probability >= 0.5):
+# NTREX precision 1.0 / recall 1.0 (360 positives, 2,160 negatives), Bible 1.0 / 0.988
+# (600, 5,557), short pieces 0.900 / 0.976, Text+Berg 1 / 1, no false positive among 12
 # comparable and 675 unrelated story pairs (scripts/bench_grouping.py --decision-only --fit
-# --bible-chapters 0). Order: bias, then the features in ``FEATURES`` order.
+# --bible-chapters 300). Order: bias, then the features in ``FEATURES`` order.
 FEATURES = (
     "share", "excess", "z_mean", "strong", "len_gap", "anchors", "short",
 )  # fmt: skip
-DECISION_WEIGHTS = (-22.11, 12.99, 10.49, 1.827, 1.855, 3.536, 2.614, 3.4)
+SHORT_SENTENCES = 3
+DECISION_WEIGHTS = (-21.26, 10.46, 25.19, 1.178, 8.937, 4.228, 3.297, -25.78)
+SHORT_DECISION_WEIGHTS = (-16.22, 13.61, -0.1529, 2.413, 0.1293, -22.32, 1.394, -3.331)
 
 
 @dataclass(frozen=True)
@@ -304,10 +310,21 @@ def pair_features(a: ArticleFile, b: ArticleFile, null: SentenceNull) -> np.ndar
     )
 
 
+def is_short(features: np.ndarray) -> np.ndarray:
+    """For feature rows (..., len(FEATURES)): True where a file has at most
+    ``SHORT_SENTENCES`` sentences (the ``short`` feature is 1 / the shorter side's count)."""
+    return features[..., FEATURES.index("short")] * SHORT_SENTENCES >= 1 - 1e-9
+
+
 def decision_probability(features: np.ndarray) -> np.ndarray:
-    """P(translation) for feature rows (..., len(FEATURES)) under ``DECISION_WEIGHTS``."""
-    w = np.asarray(DECISION_WEIGHTS)
-    return 1.0 / (1.0 + np.exp(-(w[0] + features @ w[1:])))
+    """P(translation) for feature rows (..., len(FEATURES)): ``SHORT_DECISION_WEIGHTS`` where
+    a file is short (``is_short``), ``DECISION_WEIGHTS`` elsewhere."""
+    w = np.where(
+        is_short(features)[..., None],
+        np.asarray(SHORT_DECISION_WEIGHTS),
+        np.asarray(DECISION_WEIGHTS),
+    )
+    return 1.0 / (1.0 + np.exp(-(w[..., 0] + np.einsum("...f,...f->...", features, w[..., 1:]))))
 
 
 def _own_null(a: ArticleFile, b: ArticleFile) -> SentenceNull | None:
@@ -555,6 +572,7 @@ def group_articles(
     links: list[Link] = []
     judged_all: list[Link] = []
     best_seen: dict[int, tuple[float, int]] = {}  # file -> (probability, other file)
+    partners: dict[int, list[tuple[float, int]]] = defaultdict(list)  # every judged pair
     for la, lb in combinations(sorted(by_lang), 2):
         left, right = np.array(by_lang[la]), np.array(by_lang[lb])
         judged = [
@@ -566,6 +584,7 @@ def group_articles(
             for end, other in ((link.a, link.b), (link.b, link.a)):
                 if end not in best_seen or link.score > best_seen[end][0]:
                     best_seen[end] = (link.score, other)
+                partners[end].append((link.score, other))
         accepted = [link for link in judged if link.score >= min_probability]
         # Keep a link only when each file is the other's best in that language.
         best: dict[int, Link] = {}
@@ -585,6 +604,7 @@ def group_articles(
         return judged_pairs[key]
 
     groups = _assemble(files, links, probability, min_probability)
+    groups = _release_second_renderings(files, groups, probability, min_probability, partners)
     article_ids: list[str | None] = [None] * len(files)
     for group in groups:
         # Named by content, so an article keeps its id when unrelated files change.
@@ -602,7 +622,7 @@ def group_articles(
     pair_probabilities = {
         (i, j): probability(i, j) for group in groups for i, j in combinations(sorted(group), 2)
     }
-    variants, reasons = _variants(files, article_ids, best_seen, probability, min_probability)
+    variants, reasons = _variants(files, article_ids, partners, probability, min_probability)
     group_of = {article_ids[min(g)]: g for g in groups}
     for v, article in variants.items():
         for m in group_of[article]:
@@ -677,6 +697,39 @@ def _assemble(
     return [g for g in members.values() if len(g) > 1]
 
 
+def _release_second_renderings(
+    files: Sequence[ArticleFile],
+    groups: list[set[int]],
+    probability: Callable[[int, int], float],
+    min_probability: float,
+    partners: dict[int, list[tuple[float, int]]],
+) -> list[set[int]]:
+    """Dissolve a group that is a second rendering of a bigger one: the bigger group holds
+    every language it holds and more, and at least ``WHOLE_SHARE`` of its pairs with the bigger
+    group's files in other languages reach ``min_probability``. Both renderings of a
+    document whose files share codes (two files identified ``hr``, two ``zh_Hant``) can
+    each find their best links inside their own clique, so that no link joins the two and
+    ``_assemble`` never weighs a merge. The released files gain the bigger group's files
+    as judged partners (``partners``, updated), so that ``_variants`` judges them there.
+    Returns the groups that stay, biggest first."""
+    kept: list[set[int]] = []
+    for group in sorted(groups, key=lambda g: (-len(g), min(g))):
+        langs = {files[i].lang for i in group}
+        for bigger in kept:
+            # Holding every language of the bigger group, it is an article of its own
+            # (parallel passages: 1 Kings 22 and 2 Chronicles 18, each translated).
+            if not langs < {files[i].lang for i in bigger}:
+                continue
+            pairs = [(v, m) for v in group for m in bigger if files[m].lang != files[v].lang]
+            if np.mean([probability(v, m) >= min_probability for v, m in pairs]) >= WHOLE_SHARE:
+                for v, m in pairs:
+                    partners[v].append((probability(v, m), m))
+                break
+        else:
+            kept.append(group)
+    return kept
+
+
 def _pushed_out(
     files: Sequence[ArticleFile],
     a: set[int],
@@ -720,7 +773,7 @@ def _is_copy(
 def _variants(
     files: Sequence[ArticleFile],
     article_ids: list[str | None],
-    best_seen: dict[int, tuple[float, int]],
+    partners: dict[int, list[tuple[float, int]]],
     probability: Callable[[int, int], float],
     min_probability: float,
 ) -> tuple[dict[int, str], dict[int, str]]:
@@ -729,10 +782,12 @@ def _variants(
     An article holds one file per language code, but two files of one document can share
     a code: close languages the identifier does not tell apart (Croatian, Bosnian and
     Serbian in Latin script), or two independent translations into one language. A file
-    left alone whose best candidate is in an article with a file of its own language is a
-    variant of that article when at least half of the article's files in other languages,
-    and their mean, score at least ``min_probability`` with it, and it is not a copy of
-    that file (``_is_copy``). Returns {file: article id} and {file: reason}.
+    left alone is judged against the article of its most probable judged partner
+    (``partners``: every candidate pair, with probability) among those in an article with
+    a file of its own language; it is a variant of that article when at least half of the
+    article's files in other languages, and their mean, score at least
+    ``min_probability`` with it, and it is not a copy of that file (``_is_copy``). Returns
+    {file: article id} and {file: reason}.
     """
     variants: dict[int, str] = {}
     reasons: dict[int, str] = {}
@@ -741,16 +796,24 @@ def _variants(
         if a is not None:
             by_article[a].append(i)
     for v, f in enumerate(files):
-        if article_ids[v] is not None or v not in best_seen:
+        if article_ids[v] is not None:
             continue
-        p, other = best_seen[v]
-        article = article_ids[other]
-        if p < min_probability or article is None:
+        # Probabilities saturate near 1, so the single best partner may be another file
+        # left alone (a second rendering too): every partner's article is considered.
+        held = [
+            (p, article_ids[o])
+            for p, o in partners.get(v, ())
+            if p >= min_probability
+            and article_ids[o] is not None
+            and any(files[i].lang == f.lang for i in by_article[article_ids[o]])
+        ]
+        if not held:
             continue
+        article = max(held)[1]
         members = by_article[article]
         same = [i for i in members if files[i].lang == f.lang]
         others = [i for i in members if files[i].lang != f.lang]
-        if not same or not others:
+        if not others:
             continue
         probs = np.array([probability(v, m) for m in others])
         if (

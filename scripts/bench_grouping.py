@@ -14,8 +14,9 @@
      against the neighbouring piece of the same article and against another article,
      and our comparable stories (tests/data/comparable: one event reported
      independently in two languages).
-   ``--fit`` fits ``grouping.DECISION_WEIGHTS`` (logistic regression, numpy IRLS) on the
-   fit half and prints them; always: precision and recall of the decision (probability
+   ``--fit`` fits ``grouping.DECISION_WEIGHTS`` and ``SHORT_DECISION_WEIGHTS`` (logistic
+   regressions, numpy IRLS; a pair with a file of at most ``SHORT_SENTENCES`` sentences is
+   short) on the fit half and prints them; always: precision and recall of the decision (probability
    >= 0.5) on the held-out half, per source.
 2. Grouping end to end (``near_duplicates`` and ``group_articles`` as ``corpus build``
    calls them, on the builder's own language identification and sentences):
@@ -56,6 +57,7 @@ from corpus.grouping import (  # noqa: E402
     _document_vectors,
     decision_probability,
     group_articles,
+    is_short,
     language_nulls,
     near_duplicates,
     pair_features,
@@ -541,17 +543,21 @@ def main() -> None:
     result: dict = {}
     if args.fit:
         fit = [e for e in examples if e.half == "fit"]
-        x = np.stack([e.features for e in fit])
-        y = np.array([e.label for e in fit], dtype=float)
-        # Each source and label weighs as much as the NTREX positives of the fit half, so
-        # the few comparable stories and Text+Berg documents are not drowned out.
-        counts = Counter((e.source, e.label) for e in fit)
-        base = counts[("ntrex", 1)]
-        w = np.array([base / counts[(e.source, e.label)] for e in fit])
-        beta = fit_logistic(x, y, w)
-        print("DECISION_WEIGHTS = (" + ", ".join(f"{b:.4g}" for b in beta) + ")")
-        grouping_module.DECISION_WEIGHTS = tuple(float(b) for b in beta)
-        result["fitted_weights"] = [float(b) for b in beta]
+        short = is_short(np.stack([e.features for e in fit]))
+        # One model per regime (``grouping.SHORT_SENTENCES``), each on its own examples.
+        for name, regime in (("DECISION_WEIGHTS", ~short), ("SHORT_DECISION_WEIGHTS", short)):
+            part = [e for e, keep in zip(fit, regime, strict=True) if keep]
+            x = np.stack([e.features for e in part])
+            y = np.array([e.label for e in part], dtype=float)
+            # Each source and label weighs as much as the largest positive source of the
+            # regime, so the few comparable stories and Text+Berg documents count.
+            counts = Counter((e.source, e.label) for e in part)
+            base = max(n for (_, label), n in counts.items() if label == 1)
+            w = np.array([base / counts[(e.source, e.label)] for e in part])
+            beta = fit_logistic(x, y, w)
+            print(f"{name} = (" + ", ".join(f"{b:.4g}" for b in beta) + ")")
+            setattr(grouping_module, name, tuple(float(b) for b in beta))
+            result.setdefault("fitted_weights", {})[name] = [float(b) for b in beta]
         result["fit_half"] = precision_recall(fit)
     held = [e for e in examples if e.half == "held-out"]
     result["held_out"] = precision_recall(held)

@@ -340,6 +340,38 @@ def test_a_document_with_two_files_of_one_code_stays_whole():
         assert len({ids[f"{a}-{lang}"] for lang in ("de", "en", "fr", "hr")}) == 1
 
 
+def test_a_second_rendering_in_two_shared_codes_is_not_split_off():
+    # One document in en, sv, Croatian and Chinese, plus a Bosnian and a Cantonese rendering
+    # identified as the same codes (hr, zh_Hant). The two later ones are each other's best
+    # in their pair of codes, and no one else's: the mutual best links form two cliques,
+    # {en, sv, hr, zh_Hant} and {bs, yue}, with no link between them. The pair is a second
+    # rendering of the article: its two files become the article's variants.
+    rng = np.random.default_rng(11)
+    meanings = rng.normal(size=(12, 48))
+    west, east = (meanings + 0.25 * rng.normal(size=meanings.shape) for _ in range(2))
+    files = synthetic_docs(5, ["en", "hr", "sv", "zh_Hant"], seed=12)
+    doc = {
+        "en": ("en", west),
+        "sv": ("sv", west),
+        "hr": ("hr", west),
+        "zh": ("zh_Hant", west),
+        "bs": ("hr", east),
+        "yue": ("zh_Hant", east),
+    }
+    for name, (lang, meaning) in doc.items():
+        text = " ".join(f"{name}{k}" for k in range(40))
+        files.append(ArticleFile(f"doc-{name}", lang, _rendering(meaning, rng, 0.1), text))
+    grouping = group_articles(files)
+    ids = dict(zip([f.key for f in files], grouping.article_ids, strict=True))
+    article = ids["doc-en"]
+    assert article is not None and ids["doc-sv"] == ids["doc-hr"] == ids["doc-zh"] == article
+    keys = [f.key for f in files]
+    assert ids["doc-bs"] is None and ids["doc-yue"] is None
+    assert grouping.variants == {keys.index("doc-bs"): article, keys.index("doc-yue"): article}
+    for a in range(5):
+        assert len({ids[f"{a}-{lang}"] for lang in ("en", "hr", "sv", "zh_Hant")}) == 1
+
+
 def test_a_copy_is_no_variant():
     # The same document with an exact second hr file (a copy the caller did not remove):
     # it stays alone as a file better matched elsewhere, never a variant.
