@@ -7,7 +7,7 @@ import pyarrow.parquet as pq
 from typer.testing import CliRunner
 
 from corpus.cli import app
-from tests.conftest import ROOT, SAMPLE
+from tests.conftest import ROOT
 
 runner = CliRunner()
 CASES = ROOT / "tests" / "cases"
