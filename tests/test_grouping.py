@@ -302,14 +302,20 @@ def test_parallel_passages_each_with_own_translations_are_not_near_duplicates():
     assert ids["kings-ar"] != ids["chronicles-ar"]
 
 
+def _two_renderings(seed: int) -> tuple[np.random.Generator, np.ndarray, np.ndarray, np.ndarray]:
+    """12 sentence meanings and two independent renderings of them ("west", "east")."""
+    rng = np.random.default_rng(seed)
+    meanings = rng.normal(size=(12, 48))
+    west, east = (meanings + 0.25 * rng.normal(size=meanings.shape) for _ in range(2))
+    return rng, meanings, west, east
+
+
 def test_a_document_with_two_files_of_one_code_stays_whole():
     # Croatian and Bosnian renderings both identified as "hr". English is closest to the
     # Croatian, German to the Bosnian, so the two strongest links are en-hr and de-hr(bs):
     # joining them greedily, one file per language, split the document into {en, hr, ...}
     # and {de, bs}. The whole article keeps one hr file; the other is its variant.
-    rng = np.random.default_rng(7)
-    meanings = rng.normal(size=(12, 48))
-    west, east = (meanings + 0.25 * rng.normal(size=meanings.shape) for _ in range(2))
+    rng, meanings, west, east = _two_renderings(7)
     files = synthetic_docs(5, ["de", "en", "fr", "hr"], seed=8)
     doc = {
         "en": _rendering(west, rng, 0.1),
@@ -346,9 +352,7 @@ def test_a_second_rendering_in_two_shared_codes_is_not_split_off():
     # in their pair of codes, and no one else's: the mutual best links form two cliques,
     # {en, sv, hr, zh_Hant} and {bs, yue}, with no link between them. The pair is a second
     # rendering of the article: its two files become the article's variants.
-    rng = np.random.default_rng(11)
-    meanings = rng.normal(size=(12, 48))
-    west, east = (meanings + 0.25 * rng.normal(size=meanings.shape) for _ in range(2))
+    rng, _, west, east = _two_renderings(11)
     files = synthetic_docs(5, ["en", "hr", "sv", "zh_Hant"], seed=12)
     doc = {
         "en": ("en", west),
