@@ -645,7 +645,9 @@ def _assemble(
 ) -> list[set[int]]:
     """Articles (sets of two or more file indices, one file per language) from accepted links.
 
-    Greedy, best links first. A link between two groups that both hold a file of some
+    Greedy, best links first. Two groups merge only when each adds a language the other
+    lacks (two groups of the same languages are two articles, even when they translate each
+    other: parallel passages). A link between two groups that both hold a file of some
     language merges them only when neither end of the link is pushed out (per shared
     language the file with fewer links into the merged article, then the lower sum of
     their probabilities) and either the links between the groups outnumber the files
@@ -668,6 +670,12 @@ def _assemble(
         for link in order:
             ga, gb = group[link.a], group[link.b]
             if ga == gb:
+                continue
+            langs_a = {files[i].lang for i in members[ga]}
+            langs_b = {files[i].lang for i in members[gb]}
+            # A merge that adds no language only swaps files: two groups of the same
+            # languages are two articles (parallel passages), never one document.
+            if langs_a <= langs_b or langs_b <= langs_a:
                 continue
             merged = members[ga] | members[gb]
             out = _pushed_out(files, members[ga], members[gb], merged, neighbours)

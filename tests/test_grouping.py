@@ -9,6 +9,8 @@ import pytest
 from corpus.embedding import Encoder, normalise
 from corpus.grouping import (
     ArticleFile,
+    Link,
+    _assemble,
     anchors,
     group_articles,
     language_nulls,
@@ -374,6 +376,23 @@ def test_a_second_rendering_in_two_shared_codes_is_not_split_off():
     assert grouping.variants == {keys.index("doc-bs"): article, keys.index("doc-yue"): article}
     for a in range(5):
         assert len({ids[f"{a}-{lang}"] for lang in ("en", "hr", "sv", "zh_Hant")}) == 1
+
+
+def test_two_articles_in_the_same_languages_never_merge():
+    # 1 Kings 22 and 2 Chronicles 18 in five languages: parallel passages, so every pair
+    # between the two chapters translates too (the 100-chapter Bible benchmark). A merge
+    # along the one link between them would only swap files of the same languages: the
+    # two articles stay as they are.
+    langs = ["ar", "en", "fa", "hi", "sv"]
+    files = [
+        ArticleFile(f"{c}-{lang}", lang, np.zeros((1, 4), np.float32))
+        for c in ("kings", "chronicles")
+        for lang in langs
+    ]
+    links = [Link(c + x, c + y, 0.999) for c in (0, 5) for x in range(5) for y in range(x + 1, 5)]
+    links.append(Link(0, 6, 0.99))  # Kings in Arabic with Chronicles in English
+    groups = _assemble(files, links, lambda i, j: 0.99, 0.5)
+    assert sorted(groups, key=min) == [{0, 1, 2, 3, 4}, {5, 6, 7, 8, 9}]
 
 
 def test_a_copy_is_no_variant():
