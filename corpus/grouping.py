@@ -571,7 +571,6 @@ def group_articles(
             from_metadata[(la, lb)].add((i, j))
     links: list[Link] = []
     judged_all: list[Link] = []
-    best_seen: dict[int, tuple[float, int]] = {}  # file -> (probability, other file)
     partners: dict[int, list[tuple[float, int]]] = defaultdict(list)  # every judged pair
     for la, lb in combinations(sorted(by_lang), 2):
         left, right = np.array(by_lang[la]), np.array(by_lang[lb])
@@ -582,8 +581,6 @@ def group_articles(
         judged_all += judged
         for link in judged:
             for end, other in ((link.a, link.b), (link.b, link.a)):
-                if end not in best_seen or link.score > best_seen[end][0]:
-                    best_seen[end] = (link.score, other)
                 partners[end].append((link.score, other))
         accepted = [link for link in judged if link.score >= min_probability]
         # Keep a link only when each file is the other's best in that language.
@@ -603,6 +600,8 @@ def group_articles(
             judged_pairs[key] = pair_probability(files[i], files[j], nulls[pair])
         return judged_pairs[key]
 
+    # Each file's most probable candidate (the first of equals), named when it stays alone.
+    best_seen = {end: max(found, key=lambda x: x[0]) for end, found in partners.items()}
     groups = _assemble(files, links, probability, min_probability)
     groups = _release_second_renderings(files, groups, probability, min_probability, partners)
     article_ids: list[str | None] = [None] * len(files)
@@ -622,8 +621,10 @@ def group_articles(
     pair_probabilities = {
         (i, j): probability(i, j) for group in groups for i, j in combinations(sorted(group), 2)
     }
-    variants, reasons = _variants(files, article_ids, partners, probability, min_probability)
     group_of = {article_ids[min(g)]: g for g in groups}
+    variants, reasons = _variants(
+        files, article_ids, group_of, partners, probability, min_probability
+    )
     for v, article in variants.items():
         for m in group_of[article]:
             if files[m].lang != files[v].lang:
@@ -781,6 +782,7 @@ def _is_copy(
 def _variants(
     files: Sequence[ArticleFile],
     article_ids: list[str | None],
+    group_of: dict[str, set[int]],
     partners: dict[int, list[tuple[float, int]]],
     probability: Callable[[int, int], float],
     min_probability: float,
@@ -794,15 +796,12 @@ def _variants(
     (``partners``: every candidate pair, with probability) among those in an article with
     a file of its own language; it is a variant of that article when at least half of the
     article's files in other languages, and their mean, score at least
-    ``min_probability`` with it, and it is not a copy of that file (``_is_copy``). Returns
-    {file: article id} and {file: reason}.
+    ``min_probability`` with it, and it is not a copy of that file (``_is_copy``).
+    ``group_of`` maps each article id to its files. Returns {file: article id} and
+    {file: reason}.
     """
     variants: dict[int, str] = {}
     reasons: dict[int, str] = {}
-    by_article: dict[str, list[int]] = defaultdict(list)
-    for i, a in enumerate(article_ids):
-        if a is not None:
-            by_article[a].append(i)
     for v, f in enumerate(files):
         if article_ids[v] is not None:
             continue
@@ -813,12 +812,12 @@ def _variants(
             for p, o in partners.get(v, ())
             if p >= min_probability
             and article_ids[o] is not None
-            and any(files[i].lang == f.lang for i in by_article[article_ids[o]])
+            and any(files[i].lang == f.lang for i in group_of[article_ids[o]])
         ]
         if not held:
             continue
         article = max(held)[1]
-        members = by_article[article]
+        members = sorted(group_of[article])
         same = [i for i in members if files[i].lang == f.lang]
         others = [i for i in members if files[i].lang != f.lang]
         if not others:
