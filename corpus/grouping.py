@@ -29,9 +29,11 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import combinations
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from corpus.embedding import normalise
 from corpus.neighbours import nearest
@@ -248,15 +250,18 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _URL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+", re.IGNORECASE)
 
 
-def anchors(text: str) -> set[str]:
+@lru_cache(maxsize=1 << 16)
+def anchors(text: str) -> frozenset[str]:
     """Numbers (any script's decimal digits, read as ASCII, separators dropped) and URLs or
-    e-mail addresses of a text: what translators copy rather than translate."""
+    e-mail addresses of a text: what translators copy rather than translate. Cached: each
+    file is judged against tens of candidates, and this scan was most of that cost on a
+    6,000-article crawl."""
     found = {
         "".join(str(unicodedata.digit(c, c)) if c.isdigit() else "" for c in m)
         for m in _NUMBER.findall(text)
     }
     found = {n.lstrip("0") or "0" for n in found if n}
-    return found | {u.rstrip(".,;:)").lower() for u in _URL.findall(text)}
+    return frozenset(found | {u.rstrip(".,;:)").lower() for u in _URL.findall(text)})
 
 
 def _anchor_agreement(a: str, b: str) -> float:
@@ -481,6 +486,11 @@ def near_duplicates(
     not copies, however alike. Of two copies the one whose paragraphs are all in one
     language is kept, else the first.
     """
+    with threadpool_limits(1, user_api="blas"):  # small products (``group_articles``)
+        return _near_duplicates(files, candidates, min_score)
+
+
+def _near_duplicates(files: Sequence[ArticleFile], candidates: int, min_score: float) -> list[Link]:
     if not files:
         return []
     doc = _document_vectors(files)
@@ -557,6 +567,18 @@ def group_articles(
     and the probability of the best link that holds it there, or (alone) the reason, naming
     its best candidate.
     """
+    # Tens of thousands of small (sentences x sentences) products: BLAS threads cost more
+    # to wake than they save, and with another busy process they made grouping 20x slower.
+    with threadpool_limits(1, user_api="blas"):
+        return _group_articles(files, candidates, min_probability, metadata_pairs)
+
+
+def _group_articles(
+    files: Sequence[ArticleFile],
+    candidates: int,
+    min_probability: float,
+    metadata_pairs: Collection[tuple[int, int]],
+) -> Grouping:
     if not files:
         return Grouping([], [], [], [], {}, {})
     doc = _document_vectors(files)
@@ -720,11 +742,15 @@ def _release_second_renderings(
     each find their best links inside their own clique, so that no link joins the two and
     ``_assemble`` never weighs a merge. The released files gain the bigger group's files
     as judged partners (``partners``, updated), so that ``_variants`` judges them there.
-    Returns the groups that stay, biggest first."""
+    Only bigger groups holding a judged partner of one of its files are weighed: on a crawl
+    of thousands of articles, weighing every bigger group was quadratic. Returns the groups
+    that stay, biggest first."""
     kept: list[set[int]] = []
+    kept_of: dict[int, int] = {}  # file -> index into kept
     for group in sorted(groups, key=lambda g: (-len(g), min(g))):
         langs = {files[i].lang for i in group}
-        for bigger in kept:
+        near = {kept_of[o] for v in group for _, o in partners.get(v, ()) if o in kept_of}
+        for bigger in (kept[k] for k in sorted(near)):
             # Holding every language of the bigger group, it is an article of its own
             # (parallel passages: 1 Kings 22 and 2 Chronicles 18, each translated).
             if not langs < {files[i].lang for i in bigger}:
@@ -735,6 +761,7 @@ def _release_second_renderings(
                     partners[v].append((probability(v, m), m))
                 break
         else:
+            kept_of.update((i, len(kept)) for i in group)
             kept.append(group)
     return kept
 
