@@ -41,6 +41,7 @@ from corpus.extraction import (
     detect_format,
     html_record,
 )
+from corpus.output_folder import MARKER
 
 MIB = 2**20
 MAX_BYTES = 64 * MIB
@@ -59,6 +60,9 @@ MIN_COHERENCE_MARGIN = 0.2  # lead needed to pick between two clean scripts (Rus
 _SAMPLE_CHARS = 50_000  # judging a prefix keeps a large legacy file from costing seconds
 
 _UNDECODABLE = "undecodable: not UTF-8 and no confident legacy encoding"
+# A build's own files (its card, plots, Parquet) read as articles would pose as a language of
+# their own and displace real renderings, so a folder a build wrote is never entered.
+_EARLIER_BUILD = f"output of an earlier corpus build ({MARKER} marker), not read"
 
 # UTF-32 first: its little-endian BOM begins with the UTF-16 one.
 _BOMS = (
@@ -301,12 +305,19 @@ def _uri_files(root: str) -> tuple[pafs.FileSystem, str, list[str], list[Skipped
     except (OSError, pa.ArrowException) as error:
         raise InputError(root, f"cannot list ({str(error).splitlines()[0]})") from None
     names, skipped, hidden = [], [], set()
+    rels = {info.path: info.path[len(base) :].lstrip("/") for info in infos}
+    builds = {rel.rpartition("/")[0] for rel in rels.values() if rel.split("/")[-1] == MARKER}
+    if "" in builds:
+        raise InputError(root, _EARLIER_BUILD)
     for info in sorted(infos, key=lambda i: i.path):
-        rel = info.path[len(base) :].lstrip("/")
+        rel = rels[info.path]
         parts = rel.split("/")
         if any("/".join(parts[:k]) in hidden for k in range(1, len(parts))):
             continue
-        if parts[-1].startswith("."):
+        if rel in builds:
+            skipped.append(Skipped(rel, _EARLIER_BUILD))
+            hidden.add(rel)
+        elif parts[-1].startswith("."):
             kind = "folder" if info.type == pafs.FileType.Directory else "file"
             skipped.append(Skipped(rel, f"hidden {kind}, not read"))
             hidden.add(rel)
@@ -340,6 +351,8 @@ def list_inputs(
         raise InputError(str(root), "input folder does not exist")
     if not root.is_dir():
         raise InputError(str(root), "input path is not a folder")
+    if _is_build_output(root):
+        raise InputError(str(root), _EARLIER_BUILD)
     files, skipped = _walk(root)
     if data_files_only or (data_files_only is None and is_dataset_folder(root)):
         is_data = {path: detect_format(path.name, b"") in DUMP_FORMATS for path in files}
@@ -457,7 +470,8 @@ def _walk(root: Path) -> tuple[list[Path], list[Skipped]]:
 
     Hidden files and folders (name starting with ".": .git, .DS_Store, editor swap files)
     are not read, each listed once (a hidden folder is not entered). Neither are symlinked
-    folders (loops cannot hang) or folders that cannot be listed.
+    folders (loops cannot hang), folders that cannot be listed, or the output folder of an
+    earlier build (it holds the ``MARKER`` file), listed once and not entered.
     """
     files: list[Path] = []
     skipped: list[Skipped] = []
@@ -469,13 +483,19 @@ def _walk(root: Path) -> tuple[list[Path], list[Skipped]]:
     # followlinks=False: a symlinked folder is listed but never entered, so loops cannot hang.
     for folder, dirnames, filenames in os.walk(root, onerror=unlisted, followlinks=False):
         here = Path(folder)
+        entered = []
         for name in dirnames:
             rel = _rel(here / name, root)
             if name.startswith("."):
                 skipped.append(Skipped(rel, "hidden folder, not read"))
-            elif _is_symlink(here / name):
+                continue
+            if _is_symlink(here / name):
                 skipped.append(Skipped(rel, "symlinked folder not followed"))
-        dirnames[:] = sorted(name for name in dirnames if not name.startswith("."))
+            elif _is_build_output(here / name):
+                skipped.append(Skipped(rel, _EARLIER_BUILD))
+                continue
+            entered.append(name)
+        dirnames[:] = sorted(entered)
         for name in filenames:
             if name.startswith("."):
                 skipped.append(Skipped(_rel(here / name, root), "hidden file, not read"))
@@ -483,6 +503,14 @@ def _walk(root: Path) -> tuple[list[Path], list[Skipped]]:
                 files.append(here / name)
     files.sort(key=lambda path: path.relative_to(root).as_posix())
     return files, skipped
+
+
+def _is_build_output(folder: Path) -> bool:
+    """Whether a folder holds the marker a build writes into its output folder."""
+    try:
+        return (folder / MARKER).is_file()
+    except OSError:  # unreadable or too long: os.walk reports it when entering
+        return False
 
 
 def _rel(path: Path, root: Path) -> str:
