@@ -225,6 +225,11 @@ def jsonl_records(path: Path, fields: FieldNames) -> Iterator[Record]:
 
 
 def _jsonl_lines(lines: BinaryIO, fields: FieldNames) -> Iterator[Record]:
+    # Objects are held back until one has a text field: a dump where none of the first
+    # _SAMPLE_ROWS (or all, if fewer) has one names the wrong field once, instead of skipping
+    # every row with a line of its own.
+    held: list[tuple[dict, str, bytes]] = []
+    found = False
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -236,7 +241,45 @@ def _jsonl_lines(lines: BinaryIO, fields: FieldNames) -> Iterator[Record]:
         if not isinstance(row, dict):
             yield Record(f"line{number}", None, line, problem="not a JSON object")
             continue
-        yield _row_record(row, f"line{number}", line, fields)
+        if found:
+            yield _row_record(row, f"line{number}", line, fields)
+            continue
+        held.append((row, f"line{number}", line))
+        found = any(name in row for name in fields.text)
+        if found:
+            yield from (_row_record(*entry, fields) for entry in held)
+        elif len(held) >= _SAMPLE_ROWS:
+            break
+    if held and not found:
+        rows = [entry[0] for entry in held]
+        raise ValueError(missing_text_field((k for r in rows for k in r), rows, fields))
+
+
+# Rows looked at to tell a dump without its text field (every row would be skipped) from one
+# with some empty rows, and to guess which column holds the text.
+_SAMPLE_ROWS = 100
+
+
+def missing_text_field(columns: Iterable[str], rows: list[dict], fields: FieldNames) -> str:
+    """Why a dump none of whose rows has the text field cannot be read: its columns and the
+    ``--text-field`` that would read it, where one column looks like the text.
+
+    The guess is the column, among those no other field names, whose string values in ``rows``
+    are longest on average: a document's text is longer than its id, tag or date whatever its
+    language or the column's name."""
+    columns = list(dict.fromkeys(columns))
+    named = {name for group in vars(fields).values() for name in group}
+    lengths = {
+        column: sum(len(row[column]) for row in rows if isinstance(row.get(column), str))
+        for column in columns
+        if column not in named
+    }
+    wanted = " or ".join(repr(name) for name in fields.text)
+    problem = f"no text field {wanted} (columns: {', '.join(columns) or 'none'})"
+    guess = max(lengths, key=lengths.__getitem__, default=None)
+    if guess is None or lengths[guess] == 0:
+        return f"{problem}; no column holds text"
+    return f"{problem}; to read it: --text-field {guess}"
 
 
 def _wanted_columns(schema: pa.Schema, fields: FieldNames) -> list[str]:
@@ -246,6 +289,10 @@ def _wanted_columns(schema: pa.Schema, fields: FieldNames) -> list[str]:
 def parquet_records(path: Path, fields: FieldNames) -> Iterator[Record]:
     """One record per row of a Parquet dump (read batch by batch), keyed by id or row number."""
     parquet = pq.ParquetFile(path)
+    if not set(fields.text) & set(parquet.schema_arrow.names):
+        sample = next(parquet.iter_batches(batch_size=_SAMPLE_ROWS), None)
+        rows = sample.to_pylist() if sample is not None else []
+        raise ValueError(missing_text_field(parquet.schema_arrow.names, rows, fields))
     columns = _wanted_columns(parquet.schema_arrow, fields)
     yield from _batch_records(parquet.iter_batches(columns=columns), fields)
 
@@ -262,6 +309,10 @@ def arrow_records(path: Path, fields: FieldNames) -> Iterator[Record]:
             file = pa.ipc.open_file(source)
             schema = file.schema
             batches = (file.get_batch(k) for k in range(file.num_record_batches))
+        if not set(fields.text) & set(schema.names):
+            sample = next(batches, None)
+            rows = sample.slice(0, _SAMPLE_ROWS).to_pylist() if sample is not None else []
+            raise ValueError(missing_text_field(schema.names, rows, fields))
         columns = _wanted_columns(schema, fields)
         yield from _batch_records((batch.select(columns) for batch in batches), fields)
 

@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 from typer.testing import CliRunner
 
 from corpus.cli import app
-from corpus.reading import list_inputs
+from corpus.extraction import FieldNames
+from corpus.reading import list_inputs, read_inputs
 
 CASES = Path(__file__).parent / "cases"
 runner = CliRunner()
@@ -61,3 +64,50 @@ def test_a_nested_earlier_build_is_listed_once_and_not_entered(tmp_path):
     names, skipped = list_inputs(src.as_uri())
     assert names == ["de.txt", "en.txt"]
     assert [s.path for s in skipped] == ["prev_build"]
+
+
+def test_a_dump_without_the_text_field_is_one_line_naming_the_right_one(tmp_path):
+    src, out = CASES / "wrong-text-field", tmp_path / "out"
+    result = build(src, out)
+    assert result.exit_code == 0, result.output
+    about = [x for x in result.output.splitlines() if "hf_dump" in x]
+    assert len(about) == 1, about
+    assert about[0].startswith("skipped hf_dump.parquet: ")
+    assert "columns: id, lang, content" in about[0]
+    assert "--text-field content" in about[0]
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert card.count("hf_dump") == 1 and len(card.splitlines()) < 200
+    assert pq.read_table(out / "data" / "de-en").num_rows > 0
+    # Named, every row is read.
+    fields = FieldNames(text=("content",))
+    read = read_inputs(src, fields=fields)
+    rows = [d for d in read.documents if d.path.startswith("hf_dump.parquet#")]
+    skipped = [s.reason for s in read.skipped if s.path.startswith("hf_dump.parquet")]
+    # Every row is read; a few short sentences repeat and are set apart as duplicates.
+    assert len(rows) + len(skipped) == 2910 and len(skipped) < 10
+    assert all(reason.startswith("exact duplicate of hf_dump.parquet#") for reason in skipped)
+    assert {d.declared_lang for d in rows} == {"de", "en", "fr"}
+
+
+def test_jsonl_and_arrow_dumps_without_the_text_field_are_one_line_too(tmp_path):
+    table = pq.read_table(CASES / "wrong-text-field" / "hf_dump.parquet").slice(0, 150)
+    dumps = tmp_path / "dumps"
+    dumps.mkdir()
+    with (dumps / "dump.jsonl").open("w", encoding="utf-8") as jsonl:
+        for row in table.to_pylist():
+            jsonl.write(json.dumps(row, ensure_ascii=False) + "\n")
+    with pa.ipc.new_stream(dumps / "dump.arrow", table.schema) as arrow:
+        arrow.write_table(table)
+    result = read_inputs(dumps)
+    assert result.documents == []
+    assert [(s.path, s.reason.split("; ")[-1]) for s in result.skipped] == [
+        ("dump.arrow", "to read it: --text-field content"),
+        ("dump.jsonl", "to read it: --text-field content"),
+    ]
+    # A dump whose text field is only missing from some rows still reads the others.
+    rows = table.slice(0, 60).to_pylist()
+    rows.insert(30, {"id": "x", "text": "Ein Satz."})
+    (dumps / "dump.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    result = read_inputs(dumps)
+    assert [d.path for d in result.documents] == ["dump.jsonl#x"]
+    assert sum(s.path.startswith("dump.jsonl#") for s in result.skipped) == 60
