@@ -147,9 +147,10 @@ def html_record(key: str, data: bytes, url: str | None = None, date: str | None 
     comments dropped). ``url`` and ``date`` from a crawl record take precedence over what the
     page says about itself only when the page says nothing.
     """
+    html = _protect(decode_file(data))
     try:
         page = trafilatura.bare_extraction(
-            _protect(decode_file(data)),
+            html,
             with_metadata=True,
             include_comments=False,
             include_tables=True,
@@ -159,6 +160,9 @@ def html_record(key: str, data: bytes, url: str | None = None, date: str | None 
     canonical, hreflang = _page_links(data)
     if page is None or not (page.text or "").strip():
         return Record(key, None, data, url=url, date=date, problem="no article text in HTML")
+    if not has_article(html):
+        problem = "no article in HTML page (only navigation, banners or other boilerplate)"
+        return Record(key, None, data, url=url, date=date, problem=problem)
     return Record(
         key,
         _restore(page.text),
@@ -168,6 +172,19 @@ def html_record(key: str, data: bytes, url: str | None = None, date: str | None 
         date=page.date or date,
         hreflang=hreflang,
     )
+
+
+def has_article(html: str) -> bool:
+    """Whether a page holds an article: trafilatura's precision mode finds main text in it.
+
+    Its default mode, which gives the text, falls back to whatever the page holds when it
+    finds no article, so a page of navigation links and a cookie banner would become a
+    document; precision mode finds nothing there. It only judges: its text is shorter."""
+    try:
+        page = trafilatura.bare_extraction(html, favor_precision=True, include_comments=False)
+    except Exception:  # lxml or trafilatura rejecting a broken page: judged by default mode
+        return True
+    return page is not None and bool((page.text or "").strip())
 
 
 def _page_links(data: bytes) -> tuple[str | None, tuple[tuple[str, str], ...]]:
