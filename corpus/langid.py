@@ -26,6 +26,7 @@ characters (Simplified text is left unchanged by it).
 
 from __future__ import annotations
 
+import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -153,6 +154,30 @@ def detect_text(text: str) -> tuple[str, float]:
         return lang, prob
     top = values[0]
     return top.language.iso_code_639_1.name.lower(), float(top.value)
+
+
+@cache
+def language_letters(lang: str) -> frozenset[str] | None:
+    """The letters (and marks) a language is written with, both cases, as CLDR spells its own
+    names of languages, countries, months and days (babel's locale data); None when CLDR
+    has no locale for it. Used to tell a right decoding from mojibake: a wrong code page puts
+    letters in the text that the language does not use."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        locale = Locale.parse(base_language(lang))
+    except (UnknownLocaleError, ValueError):
+        return None
+    names = [
+        *locale.languages.values(),
+        *locale.territories.values(),
+        *locale.months["format"]["wide"].values(),
+        *locale.days["format"]["wide"].values(),
+    ]
+    text = "".join(names)
+    both = text + text.upper() + text.lower()
+    letters = {c for c in both if c.isalpha() or unicodedata.category(c).startswith("M")}
+    return frozenset(letters) or None
 
 
 def chinese_script(text: str) -> str:

@@ -158,3 +158,37 @@ def test_a_language_guessed_with_negligible_confidence_never_labels_a_file():
     identified = identify_languages(pa.Table.from_pylist([row], READ_SCHEMA)).to_pylist()[0]
     assert identified["skipped"].startswith("language not identified (best guess ")
     assert identified["lang"] is None
+
+
+def test_legacy_code_pages_are_decoded_right(tmp_path):
+    out = tmp_path / "out"
+    result = build(CASES / "legacy-encodings", out)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "warning: cs_cp1250.txt: decoded as cp1250 (no BOM, not UTF-8)" in lines
+    assert any(x.startswith("warning: tr_cp1254.txt: decoded as ") for x in lines)
+    articles = pq.read_table(out / "articles.parquet").to_pylist()
+    assert sorted((a["path"], a["lang"]) for a in articles) == [
+        ("cs_cp1250.txt", "cs"),
+        ("de.txt", "de"),
+        ("en.txt", "en"),
+        ("tr_cp1254.txt", "tr"),
+    ]
+    assert len({a["article_id"] for a in articles}) == 1 and articles[0]["article_id"]
+    turkish = [r["translation"]["tr"] for r in pq.read_table(out / "data" / "en-tr").to_pylist()]
+    assert any(t.startswith("Rosa kasırgasından") for t in turkish)
+    assert not any("ý" in t for t in turkish)  # the dotless i read as Latin-1
+    cs_en = pq.read_table(out / "data" / "cs-en").to_pylist()
+    czech = " ".join(r["translation"]["cs"] for r in cs_en)
+    assert {"ě", "š", "č"} <= set(czech) and "ø" not in czech
+
+
+def test_a_text_no_code_page_reads_names_its_closest_and_iconv(tmp_path):
+    # Czech in cp1250 followed by Turkish in cp1254: read with either, one half is mojibake.
+    case = CASES / "legacy-encodings"
+    data = (case / "cs_cp1250.txt").read_bytes() + (case / "tr_cp1254.txt").read_bytes()
+    (tmp_path / "two code pages.txt").write_bytes(data)
+    [skipped] = read_inputs(tmp_path).skipped
+    assert skipped.path == "two code pages.txt"
+    assert skipped.reason.startswith("undecodable: not UTF-8, and its closest legacy encoding, ")
+    assert skipped.reason.endswith(": iconv -f CP1250 -t UTF-8 'two code pages.txt'")
