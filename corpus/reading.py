@@ -30,6 +30,7 @@ from charset_normalizer import from_bytes
 from charset_normalizer.constant import IANA_SUPPORTED
 from charset_normalizer.md import mess_ratio
 from charset_normalizer.utils import is_multi_byte_encoding
+from fontTools import unicodedata as ucd
 from huggingface_hub import snapshot_download
 from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 from tqdm import tqdm
@@ -648,6 +649,11 @@ def _foreign_share(text: str, lang: str) -> float:
     letters = language_letters(lang)
     if letters is None:
         return MAX_FOREIGN_SHARE
+    # CLDR's names hold every letter of a cased alphabet (Latin, Cyrillic, Greek), where code
+    # pages swap one letter for another, but only some hundreds of the thousands of Han
+    # characters or Hangul syllables: an uncased letter (category Lo) of one of the
+    # language's scripts is its own.
+    scripts = _scripts_of(letters)
     sample = unicodedata.normalize("NFC", text[:_SAMPLE_CHARS])
     judged = foreign = 0
     for before, char, after in zip(f" {sample}", sample, f"{sample[1:]} ", strict=False):
@@ -656,13 +662,17 @@ def _foreign_share(text: str, lang: str) -> float:
         in_word = before.isalpha() and after.isalpha()
         if in_word or unicodedata.category(char)[0] in "LMS":
             judged += 1
-            foreign += char not in letters
+            own = char in letters or (
+                unicodedata.category(char) == "Lo" and ucd.script(char) in scripts
+            )
+            foreign += not own
     return foreign / judged if judged else 0.0
 
 
-def _is_symbol(char: str) -> bool:
-    # Box drawing and other symbols are what a wrong DOS code page turns letters into.
-    return unicodedata.category(char).startswith("S")
+@functools.cache
+def _scripts_of(letters: frozenset[str]) -> frozenset[str]:
+    """The ISO 15924 scripts of a language's uncased letters."""
+    return frozenset(ucd.script(char) for char in letters if unicodedata.category(char) == "Lo")
 
 
 @functools.cache
@@ -677,6 +687,8 @@ def _customary_name(data: bytes, encodings: list[str], lang: str) -> str:
     the language: whose upper half holds the most of the letters ``lang`` uses, then the fewest
     letters, marks and symbols it does not use (latin-1 for Swedish rather than cp1252,
     iso8859-7 for Greek rather than cp1253). Python's codec name, with "-" for "_"."""
+    if is_multi_byte_encoding(encodings[0]):  # Shift JIS, GB18030, ...: no near twins
+        return encodings[0].replace("_", "-")
     letters = language_letters(lang) or frozenset()
     head = data[:_SAMPLE_CHARS]
     reading = head.decode(encodings[0])

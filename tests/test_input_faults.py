@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import unicodedata
 from pathlib import Path
 
 import pyarrow as pa
@@ -15,7 +16,7 @@ from typer.testing import CliRunner
 
 from corpus.cli import app
 from corpus.extraction import FieldNames
-from corpus.reading import list_inputs, not_running_text, read_inputs
+from corpus.reading import decode_bytes, list_inputs, not_running_text, read_inputs
 from corpus.stages import READ_SCHEMA, identify_languages
 
 CASES = Path(__file__).parent / "cases"
@@ -192,3 +193,12 @@ def test_a_text_no_code_page_reads_names_its_closest_and_iconv(tmp_path):
     assert skipped.path == "two code pages.txt"
     assert skipped.reason.startswith("undecodable: not UTF-8, and its closest legacy encoding, ")
     assert skipped.reason.endswith(": iconv -f CP1250 -t UTF-8 'two code pages.txt'")
+
+
+def test_a_multi_byte_legacy_code_page_is_decoded_too():
+    # Simplified Chinese in GB2312: CLDR's names hold few of its Han characters, so a Han
+    # character counts as Chinese by its script; GB18030 is the superset that reads it.
+    text = (CASES / "cjk" / "b_zh.txt").read_text(encoding="utf-8")
+    decoded = decode_bytes(text.encode("gb2312"), "zh.txt")
+    assert decoded.text == unicodedata.normalize("NFC", text.replace("\r\n", "\n"))
+    assert decoded.encoding == "gb18030"
