@@ -161,7 +161,10 @@ def render(
     rows = {**summary.pairs, "multiway": summary.n_multiway}
     # Only configs with rows are declared: `datasets` cannot load a split without any. Files
     # are listed by name, and their names change with their content (see writing.py).
-    langs = sorted(set(files_langs))
+    # The Hub lists a dataset under each language of its metadata: only languages that some
+    # declared config holds belong there, not those of files left alone (no translation).
+    declared = [name for name in data_files if rows[name] and name in summary.pairs]
+    langs = sorted({lang for name in declared for lang in name.split("-")})
     card_data = DatasetCardData(
         # BCP 47 tags as the Hub expects them ("zh_Hans" is written zh-Hans).
         language=[lang.replace("_", "-") for lang in langs],

@@ -147,9 +147,10 @@ def html_record(key: str, data: bytes, url: str | None = None, date: str | None 
     comments dropped). ``url`` and ``date`` from a crawl record take precedence over what the
     page says about itself only when the page says nothing.
     """
+    html = _protect(decode_file(data))
     try:
         page = trafilatura.bare_extraction(
-            _protect(decode_file(data)),
+            html,
             with_metadata=True,
             include_comments=False,
             include_tables=True,
@@ -159,6 +160,9 @@ def html_record(key: str, data: bytes, url: str | None = None, date: str | None 
     canonical, hreflang = _page_links(data)
     if page is None or not (page.text or "").strip():
         return Record(key, None, data, url=url, date=date, problem="no article text in HTML")
+    if not has_article(html):
+        problem = "no article in HTML page (only navigation, banners or other boilerplate)"
+        return Record(key, None, data, url=url, date=date, problem=problem)
     return Record(
         key,
         _restore(page.text),
@@ -168,6 +172,19 @@ def html_record(key: str, data: bytes, url: str | None = None, date: str | None 
         date=page.date or date,
         hreflang=hreflang,
     )
+
+
+def has_article(html: str) -> bool:
+    """Whether a page holds an article: trafilatura's precision mode finds main text in it.
+
+    Its default mode, which gives the text, falls back to whatever the page holds when it
+    finds no article, so a page of navigation links and a cookie banner would become a
+    document; precision mode finds nothing there. It only judges: its text is shorter."""
+    try:
+        page = trafilatura.bare_extraction(html, favor_precision=True, include_comments=False)
+    except Exception:  # lxml or trafilatura rejecting a broken page: judged by default mode
+        return True
+    return page is not None and bool((page.text or "").strip())
 
 
 def _page_links(data: bytes) -> tuple[str | None, tuple[tuple[str, str], ...]]:
@@ -225,6 +242,11 @@ def jsonl_records(path: Path, fields: FieldNames) -> Iterator[Record]:
 
 
 def _jsonl_lines(lines: BinaryIO, fields: FieldNames) -> Iterator[Record]:
+    # Objects are held back until one has a text field: a dump where none of the first
+    # _SAMPLE_ROWS (or all, if fewer) has one names the wrong field once, instead of skipping
+    # every row with a line of its own.
+    held: list[tuple[dict, str, bytes]] = []
+    found = False
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -236,7 +258,45 @@ def _jsonl_lines(lines: BinaryIO, fields: FieldNames) -> Iterator[Record]:
         if not isinstance(row, dict):
             yield Record(f"line{number}", None, line, problem="not a JSON object")
             continue
-        yield _row_record(row, f"line{number}", line, fields)
+        if found:
+            yield _row_record(row, f"line{number}", line, fields)
+            continue
+        held.append((row, f"line{number}", line))
+        found = any(name in row for name in fields.text)
+        if found:
+            yield from (_row_record(*entry, fields) for entry in held)
+        elif len(held) >= _SAMPLE_ROWS:
+            break
+    if held and not found:
+        rows = [entry[0] for entry in held]
+        raise ValueError(missing_text_field((k for r in rows for k in r), rows, fields))
+
+
+# Rows looked at to tell a dump without its text field (every row would be skipped) from one
+# with some empty rows, and to guess which column holds the text.
+_SAMPLE_ROWS = 100
+
+
+def missing_text_field(columns: Iterable[str], rows: list[dict], fields: FieldNames) -> str:
+    """Why a dump none of whose rows has the text field cannot be read: its columns and the
+    ``--text-field`` that would read it, where one column looks like the text.
+
+    The guess is the column, among those no other field names, whose string values in ``rows``
+    are longest on average: a document's text is longer than its id, tag or date whatever its
+    language or the column's name."""
+    columns = list(dict.fromkeys(columns))
+    named = {name for group in vars(fields).values() for name in group}
+    lengths = {
+        column: sum(len(row[column]) for row in rows if isinstance(row.get(column), str))
+        for column in columns
+        if column not in named
+    }
+    wanted = " or ".join(repr(name) for name in fields.text)
+    problem = f"no text field {wanted} (columns: {', '.join(columns) or 'none'})"
+    guess = max(lengths, key=lengths.__getitem__, default=None)
+    if guess is None or lengths[guess] == 0:
+        return f"{problem}; no column holds text"
+    return f"{problem}; to read it: --text-field {guess}"
 
 
 def _wanted_columns(schema: pa.Schema, fields: FieldNames) -> list[str]:
@@ -246,6 +306,10 @@ def _wanted_columns(schema: pa.Schema, fields: FieldNames) -> list[str]:
 def parquet_records(path: Path, fields: FieldNames) -> Iterator[Record]:
     """One record per row of a Parquet dump (read batch by batch), keyed by id or row number."""
     parquet = pq.ParquetFile(path)
+    if not set(fields.text) & set(parquet.schema_arrow.names):
+        sample = next(parquet.iter_batches(batch_size=_SAMPLE_ROWS), None)
+        rows = sample.to_pylist() if sample is not None else []
+        raise ValueError(missing_text_field(parquet.schema_arrow.names, rows, fields))
     columns = _wanted_columns(parquet.schema_arrow, fields)
     yield from _batch_records(parquet.iter_batches(columns=columns), fields)
 
@@ -262,6 +326,10 @@ def arrow_records(path: Path, fields: FieldNames) -> Iterator[Record]:
             file = pa.ipc.open_file(source)
             schema = file.schema
             batches = (file.get_batch(k) for k in range(file.num_record_batches))
+        if not set(fields.text) & set(schema.names):
+            sample = next(batches, None)
+            rows = sample.slice(0, _SAMPLE_ROWS).to_pylist() if sample is not None else []
+            raise ValueError(missing_text_field(schema.names, rows, fields))
         columns = _wanted_columns(schema, fields)
         yield from _batch_records((batch.select(columns) for batch in batches), fields)
 

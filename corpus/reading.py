@@ -14,6 +14,7 @@ import itertools
 import math
 import os
 import re
+import shlex
 import stat
 import tempfile
 import unicodedata
@@ -24,8 +25,12 @@ from typing import NamedTuple
 
 import pyarrow as pa
 import pyarrow.fs as pafs
-from charset_normalizer.cd import coherence_ratio
+import regex
+from charset_normalizer import from_bytes
+from charset_normalizer.constant import IANA_SUPPORTED
 from charset_normalizer.md import mess_ratio
+from charset_normalizer.utils import is_multi_byte_encoding
+from fontTools import unicodedata as ucd
 from huggingface_hub import snapshot_download
 from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 from tqdm import tqdm
@@ -41,24 +46,29 @@ from corpus.extraction import (
     detect_format,
     html_record,
 )
+from corpus.langid import detect_text, language_letters
+from corpus.output_folder import MARKER
 
 MIB = 2**20
 MAX_BYTES = 64 * MIB
-
-# Tried in this order when a file is neither BOM-marked nor UTF-8. When several give the same
-# text the first names it: latin-1 before cp1252 so plain ISO-8859-1 is called that, while files
-# using cp1252's curly quotes fall through to cp1252 because latin-1 turns those into C1 controls.
-LEGACY_ENCODINGS = ("latin-1", "cp1252", "cp1256", "cp1251", "iso8859-7")
 
 # Any code page decodes almost any bytes, so a legacy guess is accepted only if the text reads as
 # prose. On the sample articles right guesses score mess <= 0.01 and no odd words; wrong ones
 # score mess >= 0.12 or, in short texts where mess is blind, 20%+ odd words.
 MAX_MESS = 0.1  # charset-normalizer's mess ratio (its own default cut-off is 0.2)
 MAX_ODD_WORD_SHARE = 0.05  # non-ASCII words mixing scripts or with a capital after a small letter
-MIN_COHERENCE_MARGIN = 0.2  # lead needed to pick between two clean scripts (Russian vs Greek)
+# A legacy reading is checked against the language it is identified as: a wrong code page
+# puts letters in the text that the language does not use (Turkish with "ý" for its dotless i,
+# "pøinesou" for Czech "přinesou"). Above this share of its non-ASCII letters and
+# symbols, a reading is mojibake (right readings of the cases: 0, a few foreign names at most).
+MAX_FOREIGN_SHARE = 0.1
+_IDENTIFY_CHARS = 2_000  # enough text to identify the language of a reading
 _SAMPLE_CHARS = 50_000  # judging a prefix keeps a large legacy file from costing seconds
 
 _UNDECODABLE = "undecodable: not UTF-8 and no confident legacy encoding"
+# A build's own files (its card, plots, Parquet) read as articles would pose as a language of
+# their own and displace real renderings, so a folder a build wrote is never entered.
+_EARLIER_BUILD = f"output of an earlier corpus build ({MARKER} marker), not read"
 
 # UTF-32 first: its little-endian BOM begins with the UTF-16 one.
 _BOMS = (
@@ -68,6 +78,9 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+
+# Encodings of a Document that are not a guessed legacy code page.
+_NOT_LEGACY = frozenset({"utf-8", *(name for _, name in _BOMS), "html", "warc", *DUMP_FORMATS})
 
 # Formats a news folder plausibly picks up; some (PDF, JPEG) can slip past the NUL-byte check.
 _MAGIC = (
@@ -102,6 +115,16 @@ _NOT_TEXT = re.compile(
     )
     + "]"
 )
+# Running text is mostly letters, in every script: in the news of 52 languages (ntrex-world)
+# letters and marks are at least 72% of the characters that are not spaces (Tibetan, whose
+# syllable mark counts as punctuation, is the lowest; most are 95%). A list of numbers, dates,
+# phone numbers or links is mostly digits and punctuation: it is not an article.
+MIN_LETTER_SHARE = 0.5
+_LETTER = regex.compile(r"[\p{L}\p{M}]")
+_NOT_SPACE = regex.compile(r"\S")
+# A link is made of letters but is not text in any language: it counts as no letters. Only the
+# URI syntax (RFC 3986: a scheme, then "://") is used, so nothing depends on a language.
+_URL = regex.compile(r"\b\p{L}[\p{L}\d+.-]*://\S+")
 # C1 controls never occur in prose: a code page that yields them (latin-1 reading cp1252's
 # curly quotes) is the wrong one. C0 debris reads the same in every code page and is removed.
 _C1_CONTROL = re.compile("[\x80-\x9f]")
@@ -162,6 +185,21 @@ def normalise_text(text: str, path: str) -> tuple[str, int]:
     return text, n_not_text
 
 
+def not_running_text(text: str) -> str | None:
+    """Why ``text`` is not an article but a list of numbers, links or symbols (None when it is
+    running text): judged by what it is made of, the share of its characters outside links
+    that are letters or marks (Unicode categories L and M), whatever the language."""
+    n_chars = len(_NOT_SPACE.findall(text))
+    letters = len(_LETTER.findall(_URL.sub(" ", text)))
+    if not n_chars or letters / n_chars >= MIN_LETTER_SHARE:
+        return None
+    share = letters / n_chars
+    return (
+        f"not running text: only {share:.0%} of its characters are letters outside links "
+        "(a list of numbers, links or symbols, not an article)"
+    )
+
+
 def decode_bytes(data: bytes, path: str) -> Decoded:
     """Decode a file's bytes; return (text, encoding) with newlines unified to "\\n" and NFC.
 
@@ -181,7 +219,7 @@ def decode_bytes(data: bytes, path: str) -> Decoded:
     except UnicodeDecodeError:
         if encoding != "utf-8":
             raise InputError(path, f"undecodable: invalid {encoding} after its BOM") from None
-        guess = _guess_legacy(data)
+        guess = _guess_legacy(data, path)
         if guess is None:
             raise InputError(path, _UNDECODABLE) from None
         text, encoding = guess
@@ -193,6 +231,8 @@ def _document(
     path: str, decoded: tuple[str, int], raw: bytes, encoding: str, record: Record | None
 ) -> Document:
     text, n_not_text = decoded
+    if (problem := not_running_text(text)) is not None:
+        raise InputError(path, problem)
     paragraphs = tuple(match.span() for match in _PARAGRAPH.finditer(text))
     digest = hashlib.sha256(raw).hexdigest()
     if record is None:
@@ -241,11 +281,13 @@ def read_documents(
                 yield Skipped(name, record.problem or "no text")
                 continue
             try:
-                decoded = normalise_text(record.text, name)
+                document = _document(
+                    name, normalise_text(record.text, name), record.raw, fmt, record
+                )
             except InputError as error:
                 yield Skipped(name, error.problem)
                 continue
-            yield _document(name, decoded, record.raw, fmt, record)
+            yield document
     except ValueError as error:
         raise InputError(rel, str(error)) from None
     except OSError as error:
@@ -301,12 +343,19 @@ def _uri_files(root: str) -> tuple[pafs.FileSystem, str, list[str], list[Skipped
     except (OSError, pa.ArrowException) as error:
         raise InputError(root, f"cannot list ({str(error).splitlines()[0]})") from None
     names, skipped, hidden = [], [], set()
+    rels = {info.path: info.path[len(base) :].lstrip("/") for info in infos}
+    builds = {rel.rpartition("/")[0] for rel in rels.values() if rel.split("/")[-1] == MARKER}
+    if "" in builds:
+        raise InputError(root, _EARLIER_BUILD)
     for info in sorted(infos, key=lambda i: i.path):
-        rel = info.path[len(base) :].lstrip("/")
+        rel = rels[info.path]
         parts = rel.split("/")
         if any("/".join(parts[:k]) in hidden for k in range(1, len(parts))):
             continue
-        if parts[-1].startswith("."):
+        if rel in builds:
+            skipped.append(Skipped(rel, _EARLIER_BUILD))
+            hidden.add(rel)
+        elif parts[-1].startswith("."):
             kind = "folder" if info.type == pafs.FileType.Directory else "file"
             skipped.append(Skipped(rel, f"hidden {kind}, not read"))
             hidden.add(rel)
@@ -340,6 +389,8 @@ def list_inputs(
         raise InputError(str(root), "input folder does not exist")
     if not root.is_dir():
         raise InputError(str(root), "input path is not a folder")
+    if _is_build_output(root):
+        raise InputError(str(root), _EARLIER_BUILD)
     files, skipped = _walk(root)
     if data_files_only or (data_files_only is None and is_dataset_folder(root)):
         is_data = {path: detect_format(path.name, b"") in DUMP_FORMATS for path in files}
@@ -396,7 +447,7 @@ def read_warnings(document: Document) -> list[str]:
     """What the reader tells the user about one document: a legacy encoding it guessed,
     characters it removed."""
     warnings = []
-    if document.encoding in LEGACY_ENCODINGS:
+    if document.encoding not in _NOT_LEGACY:
         warnings.append(f"{document.path}: decoded as {document.encoding} (no BOM, not UTF-8)")
     if document.n_not_text:
         warnings.append(
@@ -457,7 +508,8 @@ def _walk(root: Path) -> tuple[list[Path], list[Skipped]]:
 
     Hidden files and folders (name starting with ".": .git, .DS_Store, editor swap files)
     are not read, each listed once (a hidden folder is not entered). Neither are symlinked
-    folders (loops cannot hang) or folders that cannot be listed.
+    folders (loops cannot hang), folders that cannot be listed, or the output folder of an
+    earlier build (it holds the ``MARKER`` file), listed once and not entered.
     """
     files: list[Path] = []
     skipped: list[Skipped] = []
@@ -469,13 +521,19 @@ def _walk(root: Path) -> tuple[list[Path], list[Skipped]]:
     # followlinks=False: a symlinked folder is listed but never entered, so loops cannot hang.
     for folder, dirnames, filenames in os.walk(root, onerror=unlisted, followlinks=False):
         here = Path(folder)
+        entered = []
         for name in dirnames:
             rel = _rel(here / name, root)
             if name.startswith("."):
                 skipped.append(Skipped(rel, "hidden folder, not read"))
-            elif _is_symlink(here / name):
+                continue
+            if _is_symlink(here / name):
                 skipped.append(Skipped(rel, "symlinked folder not followed"))
-        dirnames[:] = sorted(name for name in dirnames if not name.startswith("."))
+            elif _is_build_output(here / name):
+                skipped.append(Skipped(rel, _EARLIER_BUILD))
+                continue
+            entered.append(name)
+        dirnames[:] = sorted(entered)
         for name in filenames:
             if name.startswith("."):
                 skipped.append(Skipped(_rel(here / name, root), "hidden file, not read"))
@@ -483,6 +541,14 @@ def _walk(root: Path) -> tuple[list[Path], list[Skipped]]:
                 files.append(here / name)
     files.sort(key=lambda path: path.relative_to(root).as_posix())
     return files, skipped
+
+
+def _is_build_output(folder: Path) -> bool:
+    """Whether a folder holds the marker a build writes into its output folder."""
+    try:
+        return (folder / MARKER).is_file()
+    except OSError:  # unreadable or too long: os.walk reports it when entering
+        return False
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -532,25 +598,118 @@ def _read_bytes(path: Path, rel: str, limit: int | None = None) -> bytes:
         raise InputError(rel, problem) from None
 
 
-def _guess_legacy(data: bytes) -> tuple[str, str] | None:
-    """(text, encoding) for the one legacy encoding whose output reads as prose, else None."""
-    plausible: dict[str, str] = {}  # text -> first encoding giving it
-    for encoding in LEGACY_ENCODINGS:
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:  # cp1252 and iso8859-7 leave some bytes undefined
+def _guess_legacy(data: bytes, path: str) -> tuple[str, str] | None:
+    """(text, encoding) for the legacy code page whose reading is prose in the language it is
+    identified as; None when no code page reads as prose or two read as prose in different
+    languages (too short to tell). Raises InputError naming the closest code page, and how
+    to convert the file from it, when even that one reads as mojibake.
+
+    charset-normalizer proposes the code pages (every one Python knows, ranked by its own mess
+    and coherence measures); each distinct reading must pass ``_reads_as_prose`` and is then
+    checked against the language identified in it (``language_letters``)."""
+    readings: dict[str, list[str]] = {}  # text -> code pages giving it, best ranked first
+    for match in from_bytes(data):
+        for encoding in match.could_be_from_charset:
+            try:
+                text = data.decode(encoding)
+            except (UnicodeDecodeError, LookupError):
+                continue
+            if encoding not in readings.setdefault(text, []):
+                readings[text].append(encoding)
+    judged = []  # (foreign share, -confidence, rank, text, language)
+    for rank, text in enumerate(readings):
+        if not _reads_as_prose(text):
             continue
-        if text not in plausible and _reads_as_prose(text):
-            plausible[text] = encoding
-    if len(plausible) <= 1:
-        return next(iter(plausible.items()), None)
-    # Two scripts can both look clean (cp1251 Russian also reads as well-formed Greek letters);
-    # only a clear lead in language coherence breaks the tie.
-    scores = {text: _coherence(text) for text in plausible}
-    best, runner_up = sorted(scores, key=scores.__getitem__, reverse=True)[:2]
-    if scores[best] - scores[runner_up] < MIN_COHERENCE_MARGIN:
+        lang, confidence = detect_text(text[:_IDENTIFY_CHARS])
+        judged.append((_foreign_share(text, lang), -confidence, rank, text, lang))
+    if not judged:
         return None
-    return best, plausible[best]
+    judged.sort()
+    foreign, _, _, text, lang = judged[0]
+    clean_languages = {entry[4] for entry in judged if entry[0] == 0}
+    if len(clean_languages) > 1:  # e.g. short Russian in cp1251 also reads as Greek
+        return None
+    encoding = _customary_name(data, readings[text], lang)
+    if foreign > MAX_FOREIGN_SHARE:
+        iconv = codecs.lookup(encoding).name.upper()
+        raise InputError(
+            path,
+            f"undecodable: not UTF-8, and its closest legacy encoding, {encoding}, leaves "
+            f"{foreign:.0%} of its letters foreign to {lang} (mojibake); if {encoding} is "
+            f"right after all: iconv -f {iconv} -t UTF-8 {shlex.quote(path)}",
+        )
+    return text, encoding
+
+
+def _foreign_share(text: str, lang: str) -> float:
+    """Share of the non-ASCII letters, marks and symbols of ``text``, and of the non-ASCII
+    characters inside its words, that ``lang`` is not written with; MAX_FOREIGN_SHARE (just
+    acceptable) when CLDR does not know the language. A wrong code page turns letters into
+    other letters, box drawing or a dash mid-word ("k\u2014pte")."""
+    letters = language_letters(lang)
+    if letters is None:
+        return MAX_FOREIGN_SHARE
+    # CLDR's names hold every letter of a cased alphabet (Latin, Cyrillic, Greek), where code
+    # pages swap one letter for another, but only some hundreds of the thousands of Han
+    # characters or Hangul syllables: an uncased letter (category Lo) of one of the
+    # language's scripts is its own.
+    scripts = _scripts_of(letters)
+    sample = unicodedata.normalize("NFC", text[:_SAMPLE_CHARS])
+    judged = foreign = 0
+    for before, char, after in zip(f" {sample}", sample, f"{sample[1:]} ", strict=False):
+        if char.isascii() or char.isspace():
+            continue
+        in_word = before.isalpha() and after.isalpha()
+        if in_word or unicodedata.category(char)[0] in "LMS":
+            judged += 1
+            own = char in letters or (
+                unicodedata.category(char) == "Lo" and ucd.script(char) in scripts
+            )
+            foreign += not own
+    return foreign / judged if judged else 0.0
+
+
+@functools.cache
+def _scripts_of(letters: frozenset[str]) -> frozenset[str]:
+    """The ISO 15924 scripts of a language's uncased letters."""
+    return frozenset(ucd.script(char) for char in letters if unicodedata.category(char) == "Lo")
+
+
+@functools.cache
+def _single_byte_codecs() -> tuple[str, ...]:
+    """Every single-byte code page charset-normalizer knows (Python codec names)."""
+    return tuple(name for name in IANA_SUPPORTED if not is_multi_byte_encoding(name))
+
+
+def _customary_name(data: bytes, encodings: list[str], lang: str) -> str:
+    """The name of a reading several code pages give (``encodings``: those charset-normalizer
+    found; every single-byte one giving the same text is looked at too): the one made for
+    the language: whose upper half holds the most of the letters ``lang`` uses, then the fewest
+    letters, marks and symbols it does not use (latin-1 for Swedish rather than cp1252,
+    iso8859-7 for Greek rather than cp1253). Python's codec name, with "-" for "_"."""
+    if is_multi_byte_encoding(encodings[0]):  # Shift JIS, GB18030, ...: no near twins
+        return encodings[0].replace("_", "-")
+    letters = language_letters(lang) or frozenset()
+    head = data[:_SAMPLE_CHARS]
+    reading = head.decode(encodings[0])
+    same = list(encodings)
+    for name in _single_byte_codecs():
+        try:
+            if name not in same and head.decode(name) == reading:
+                same.append(name)
+        except (UnicodeDecodeError, LookupError):
+            continue
+
+    def fit(encoding: str) -> tuple[int, int, str]:
+        # An undefined byte (U+FFFD, a symbol) counts as foreign too: a code page that
+        # leaves bytes undefined is no better a fit for the language.
+        upper = bytes(range(0x80, 0x100)).decode(encoding, errors="replace")
+        covered = len(letters.intersection(upper))
+        foreign = sum(unicodedata.category(c)[0] in "LMS" and c not in letters for c in upper)
+        # Still tied (latin-1 and iso8859-9 for Swedish): the lower-numbered standard.
+        return -covered, foreign, codecs.lookup(encoding).name
+
+    return min(same, key=fit).replace("_", "-")
 
 
 def _reads_as_prose(text: str) -> bool:
@@ -582,8 +741,3 @@ def _script(char: str) -> str | None:
     if (kind == "L" and "LETTER" in name) or (kind == "M" and not name.startswith("COMBINING")):
         return name.split(" ")[0]
     return None
-
-
-def _coherence(text: str) -> float:
-    """charset-normalizer's best language-fit score for the text, 0.0 when no language fits."""
-    return max((ratio for _, ratio in coherence_ratio(text[:_SAMPLE_CHARS])), default=0.0)

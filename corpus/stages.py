@@ -32,7 +32,7 @@ import pyarrow as pa
 from corpus.alignment import align
 from corpus.embedding import Encoder, default_model_covers, load_encoder
 from corpus.extraction import DEFAULT_FIELDS, FieldNames
-from corpus.langid import LanguageGuess, base_language, identify
+from corpus.langid import MIN_CONFIDENCE, LanguageGuess, base_language, identify
 from corpus.reading import Document, Skipped, is_uri, read_file, read_warnings
 from corpus.records import Bead
 from corpus.segmentation import segment
@@ -176,12 +176,19 @@ def language_of(document: Document) -> LanguageGuess:
 def identify_languages(batch: pa.Table, *, default_model: bool = True) -> pa.Table:
     """Identify stage: adds ``lang``, ``lang_confidence`` and ``lang_mixed`` (langid), and a
     warning for a file in several languages and, with the bundled model (``default_model``),
-    for a language it was not trained on."""
+    for a language it was not trained on. A file whose language is guessed with negligible
+    confidence (``MIN_CONFIDENCE``; none is declared) is skipped with the reason."""
     rows = batch.to_pylist()
     for row in rows:
         if row["skipped"] is not None:
             continue
         guess = language_of(document_of(row))
+        if guess.confidence < MIN_CONFIDENCE and row["declared_lang"] is None:
+            row["skipped"] = (
+                f"language not identified (best guess {guess.lang} at confidence "
+                f"{guess.confidence:.3f}): not text in a language"
+            )
+            continue
         row.update(lang=guess.lang, lang_confidence=guess.confidence, lang_mixed=guess.mixed)
         if guess.mixed:
             row["warnings"].append(

@@ -619,9 +619,13 @@ def test_card_metadata_round_trips_through_huggingface_hub(sample_build):
     data = DatasetCard.load(sample_build / "README.md").data
     assert data.task_categories == ["translation"] and data.license == "unknown"
     langs = pq.read_table(sample_build / "articles.parquet").column("lang").to_pylist()
-    assert data.language == sorted(set(langs)) and data.size_categories == ["n<1K"]
+    assert data.size_categories == ["n<1K"]
     configs = {c["config_name"]: c["data_files"][0] for c in data.configs}
     assert sorted(configs) == ["ar-hi", "ar-sv", "hi-sv", "multiway"]
+    # Only the languages of declared configs (issue 23): not fa, whose one file is alone.
+    in_configs = {lang for name in configs if name != "multiway" for lang in name.split("-")}
+    assert data.language == sorted(in_configs) == ["ar", "hi", "sv"]
+    assert set(data.language) < set(langs)
     for name, files in configs.items():
         assert files["split"] == "train"
         assert all((sample_build / path).is_file() for path in files["path"]), name
