@@ -408,3 +408,79 @@ def test_a_copy_is_no_variant():
     assert grouping.variants == {}
     assert grouping.article_ids[0] == grouping.article_ids[1] is not None
     assert [grouping.article_ids[2], grouping.article_ids[-1]].count(None) == 1
+
+
+def test_crawl_adaptation_is_paired_and_template_stories_are_not(encoder):
+    """tests/data/crawl: an adapted translation (headline rewritten, a paragraph dropped and
+    one added, a number rounded), three police stories written on one template of which
+    one is translated, and a German story on the same template with no English version."""
+    files = load(DATA / "crawl", encoder)
+    ids = {
+        Path(f.name).name: a for f, a in zip(files, group_articles(files).article_ids, strict=True)
+    }
+    assert ids["01-en.txt"] is not None and ids["01-en.txt"] == ids["01-de.txt"]
+    assert ids["03-en.txt"] is not None and ids["03-en.txt"] == ids["03-de.txt"]
+    assert ids["02-en.txt"] is None and ids["04-de.txt"] is None
+
+
+def _weak_crawl(n: int, seed: int = 0) -> list[ArticleFile]:
+    """``n`` articles in "xx" and "yy" whose renderings share meaning only faintly (sentence
+    noise 2: a model weak in one language) over a site-wide template component, and
+    share their numbers (a unit and a date), as crawled translations do."""
+    rng = np.random.default_rng(seed)
+    template = rng.normal(size=(6, 48))
+    files = []
+    for a in range(n):
+        meanings = template + rng.normal(size=(6, 48))
+        text = f"Unit {100 + a} marked its anniversary on ({a % 28 + 1}) with {300 + 7 * a} guests."
+        for lang in ("xx", "yy"):
+            emb = normalise(meanings + 2.0 * rng.normal(size=meanings.shape)).astype(np.float32)
+            files.append(ArticleFile(f"{a}-{lang}", lang, emb, text))
+    return files
+
+
+def test_competition_links_weak_translations_that_share_their_numbers():
+    files = _weak_crawl(40)
+    nulls = language_nulls(files)
+    alone = [
+        pair_probability(files[2 * a], files[2 * a + 1], nulls[("xx", "yy")]) for a in range(40)
+    ]
+    assert np.mean(np.array(alone) >= 0.5) < 0.5  # the pair's own evidence is not enough
+    ids = group_articles(files).article_ids
+    right = sum(ids[2 * a] is not None and ids[2 * a] == ids[2 * a + 1] for a in range(40))
+    assert right >= 36
+    wrong = sum(
+        ids[i] is not None and ids[i] == ids[j]
+        for i in range(0, 80, 2)
+        for j in range(1, 80, 2)
+        if j != i + 1
+    )
+    assert wrong == 0
+
+
+def test_competition_never_links_a_file_whose_translation_is_absent():
+    files = _weak_crawl(40)
+    # Drop the yy rendering of 10 articles: their xx files must stay alone.
+    gone = set(range(1, 20, 2))
+    kept = [f for k, f in enumerate(files) if k not in gone]
+    ids = dict(zip((f.key for f in kept), group_articles(kept).article_ids, strict=True))
+    assert all(ids[f"{a}-xx"] is None for a in range(10))
+
+
+def test_competition_needs_agreeing_numbers():
+    files = _weak_crawl(40)
+    # The same renderings with other figures on one side: stories of the same kind.
+    files = [
+        ArticleFile(f.key, f.lang, f.embeddings, f"Unit {900 + k} on ({k % 28 + 1}), {k} guests.")
+        if f.lang == "yy"
+        else f
+        for k, f in enumerate(files)
+    ]
+    nulls = language_nulls(files)
+    ids = group_articles(files).article_ids
+    linked = [
+        ids[2 * a] is not None and ids[2 * a] == ids[2 * a + 1]
+        for a in range(40)
+        if pair_probability(files[2 * a], files[2 * a + 1], nulls[("xx", "yy")]) < 0.5
+    ]
+    assert linked and not any(linked)
