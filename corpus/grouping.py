@@ -681,9 +681,9 @@ def group_articles(
     ``min_probability`` and are each other's most probable in that language are joined,
     most probable first. ``metadata_pairs`` (index pairs, e.g. from ``url_matching``) are
     judged beside the ``candidates`` nearest neighbours and the sentence-voted candidates
-    (``_sentence_candidates``; ``candidates=0`` turns both searches off). Returns, per file, its article id
-    and the probability of the best link that holds it there, or (alone) the reason, naming
-    its best candidate.
+    (``_sentence_candidates``; ``candidates=0`` turns both searches off). Returns, per
+    file, its article id and the probability of the best link that holds it there, or
+    (alone) the reason, naming its best candidate.
     """
     # Tens of thousands of small (sentences x sentences) products: BLAS threads cost more
     # to wake than they save, and with another busy process they made grouping 20x slower.
