@@ -2,15 +2,19 @@
 
 1. Candidates: each file's document vector (mean of its sentence embeddings,
    centred per language) is compared with the files of every other language, in
-   row blocks, and the ``candidates`` nearest are kept. No sentence-level work is
-   quadratic in the number of files.
-2. Decision, from the pair alone: ``pair_evidence`` turns what two files share
+   row blocks, and the ``candidates`` nearest are kept; beside them, the files its
+   sentences vote for (``_sentence_candidates``: each sentence's nearest sentences of
+   the other language). No work is quadratic in the number of files.
+2. Decision: ``pair_evidence`` turns what two files share
    (an ordered chain of mutual best sentence matches, that chain against the same
    two files with one side shuffled, how far the matched sentences stand above a
    null distribution of unrelated sentence pairs of the same two languages, length
    consistency, shared numbers and URLs) into a calibrated probability that they
-   translate each other. Whatever else the folder holds, a pair below 0.5 is never
-   linked: with two unrelated files of one genre there is nothing to "win" against.
+   translate each other. A pair of at least 0.5 that is each file's most probable is
+   linked. Below 0.5 (a model weak in the language), a pair is linked only when it wins a
+   competition its numbers confirm (``_competition``): each file's clear best by
+   BiMax and agreement of numbers, with more than half its numbers shared. Two unrelated
+   files of one genre, or two stories of one event with other figures, stay apart.
 3. Assembly: accepted pairs that are each other's best in the respective
    language are joined greedily, most probable first, never putting two files of
    one language into one article; the other candidates only decide among these.
@@ -64,13 +68,15 @@ STRONG_Z = 3.0  # a match this many null scales above the null centre counts as 
 # neighbours (and 4-9% at 20); with the votes 1-2% (scripts/bench_crawl.py).
 SENTENCE_NEIGHBOURS = 8
 VOTED_CANDIDATES = 5
-# Competition (``_competition_links``): a pair whose absolute evidence is weak is linked when
-# it is each file's clear best by BiMax plus agreement of numbers (a robust z of at least
-# STANDOUT over the runner-up, among that file's candidates) and its numbers agree. The
-# numbers' weight is ANCHOR_WEIGHT robust scales of BiMax over the language pair's candidates.
-# Fitted on Army alone (scripts/bench_crawl.py): recall en-si 0.764 -> 0.941, en-ta 0.629 ->
-# 0.870, si-ta 0.615 -> 0.862 before assembly, pair precision 0.994/0.979/0.964 unchanged,
-# documents whose partners were removed still paired 12 of 100, as before.
+# Competition (``_competition``): a pair's key is its BiMax plus agreement of numbers, the
+# numbers weighing ANCHOR_WEIGHT robust scales of BiMax over the language pair's candidates.
+# Each file keeps its best-keyed accepted pair; a pair whose absolute evidence is weak is
+# accepted when its key stands at least STANDOUT robust scales above each file's runner-up
+# and its numbers agree. Chosen on Army alone and checked on Hiru (scripts/bench_crawl.py;
+# pair level, before assembly): Army recall 0.764/0.629/0.615 -> 0.938/0.872/0.865 (en-si,
+# en-ta, si-ta), precision 0.993/0.977/0.956 -> 0.995/0.986/0.983; Hiru precision
+# 0.887/0.697/0.784 -> 0.975/0.941/0.952 at the same recall; documents whose partners were
+# removed still paired: Army 12 -> 8, Hiru 21 -> 7 of 100.
 STANDOUT = 1.0
 ANCHOR_WEIGHT = 4.0
 # The probability given to a pair linked by competition: the precision of those links alone
@@ -475,23 +481,23 @@ def bimax(a: np.ndarray, b: np.ndarray) -> float:
     return float((sim.max(1).mean() + sim.max(0).mean()) / 2)
 
 
-def _competition_links(
-    files: Sequence[ArticleFile], judged: list[Link], min_probability: float
-) -> list[Link]:
-    """Links won against the other candidates where the pair's own evidence is too weak.
+def _competition(files: Sequence[ArticleFile], judged: list[Link]) -> tuple[np.ndarray, np.ndarray]:
+    """The competition key of each judged pair of one language pair, and whether it wins.
 
     On a real crawl the model's sentence cosines may not tell a translation from a story of
     the same kind (Sinhala and Tamil with e5-small: most gold pairs of the Army site score
-    under 0.5), but ranking does: a translation stands far above its file's other
-    candidates. The key of a judged pair is its BiMax in robust scales of the language
-    pair's candidates (1.4826 x MAD) plus ``ANCHOR_WEIGHT`` times the agreement of numbers
-    and URLs. A pair below ``min_probability`` is linked when it is each file's best by key,
-    the key stands at least ``STANDOUT`` robust scales (of that file's candidates' keys)
-    above the file's runner-up, and the numbers agree (more than half shared): a story of
-    the same event with other figures, or without figures, is never won this way.
+    under 0.5 on their own), but ranking does: a translation stands far above its file's
+    other candidates. The key is the pair's BiMax in robust scales (1.4826 x MAD) of the
+    language pair's judged pairs, plus ``ANCHOR_WEIGHT`` times the agreement of numbers and
+    URLs. A pair wins when it is each file's best by key, that key stands at least
+    ``STANDOUT`` robust scales (of the file's candidates' keys) above the file's runner-up,
+    and its numbers agree (more than half shared): a story of the same event with other
+    figures, or without figures, never wins. Below ``MIN_NULL_CELLS`` judged pairs there is
+    no field to compete in: the key is the probability and nothing wins.
     """
+    scores = np.array([x.score for x in judged])
     if len(judged) < MIN_NULL_CELLS:
-        return []
+        return scores, np.zeros(len(judged), bool)
     raw = np.array([bimax(files[x.a].embeddings, files[x.b].embeddings) for x in judged])
     agree = np.array([_anchor_agreement(files[x.a].text, files[x.b].text) for x in judged])
     key = raw / _robust_scale(raw) + ANCHOR_WEIGHT * agree
@@ -499,19 +505,22 @@ def _competition_links(
     for k, x in enumerate(judged):
         of_file[x.a].append(k)
         of_file[x.b].append(k)
-    best: dict[int, int] = {}  # file -> index of its best-keyed pair, where it stands out
+    clear: dict[int, int] = {}  # file -> its best-keyed pair, where it stands out
     for end, ks in of_file.items():
-        values = key[ks]
         if len(ks) < 3:
             continue  # no field to stand out from
+        values = key[ks]
         top = np.argsort(values)[::-1]
         if values[top[0]] - values[top[1]] >= STANDOUT * _robust_scale(values):
-            best[end] = ks[top[0]]
-    return [
-        x
-        for k, x in enumerate(judged)
-        if x.score < min_probability and agree[k] > 0 and best.get(x.a) == k and best.get(x.b) == k
-    ]
+            clear[end] = ks[top[0]]
+    won = np.array(
+        [
+            agree[k] > 0 and clear.get(x.a) == k and clear.get(x.b) == k
+            for k, x in enumerate(judged)
+        ],
+        dtype=bool,
+    )
+    return key, won
 
 
 def _robust_scale(values: np.ndarray) -> float:
@@ -712,7 +721,7 @@ def _group_articles(
     links: list[Link] = []
     judged_all: list[Link] = []
     partners: dict[int, list[tuple[float, int]]] = defaultdict(list)  # every judged pair
-    competition: set[tuple[int, int]] = set()  # pairs linked by ``_competition_links``
+    competition: set[tuple[int, int]] = set()  # pairs linked by ``_competition``
     for la, lb in combinations(sorted(by_lang), 2):
         left, right = np.array(by_lang[la]), np.array(by_lang[lb])
         pairs = (
@@ -728,17 +737,24 @@ def _group_articles(
         for link in judged:
             for end, other in ((link.a, link.b), (link.b, link.a)):
                 partners[end].append((link.score, other))
-        accepted = [link for link in judged if link.score >= min_probability]
-        # Keep a link only when each file is the other's best in that language.
-        best: dict[int, Link] = {}
-        for link in accepted:
-            for end in (link.a, link.b):
-                if end not in best or link.score > best[end].score:
-                    best[end] = link
-        links += [link for link in accepted if best[link.a] is link and best[link.b] is link]
-        won = _competition_links(files, judged, min_probability)
-        links += won
-        competition.update({(min(x.a, x.b), max(x.a, x.b)) for x in won})
+        key, won = _competition(files, judged)
+        # Accepted: probable on its own, or won by competition with agreeing numbers.
+        accepted = [k for k, x in enumerate(judged) if x.score >= min_probability or won[k]]
+        # Keep a link only when each file is the other's best in that language, by the
+        # competition key: probabilities saturate near 1, and on a crawl a story of the same
+        # kind often scores as high as the translation (Hiru: pair precision 0.70-0.89 when
+        # ranked by probability, 0.94-0.98 by the key).
+        best: dict[int, int] = {}
+        for k in accepted:
+            for end in (judged[k].a, judged[k].b):
+                if end not in best or key[k] > key[best[end]]:
+                    best[end] = k
+        for k in accepted:
+            x = judged[k]
+            if best[x.a] == k and best[x.b] == k:
+                links.append(x)
+                if x.score < min_probability:
+                    competition.add((min(x.a, x.b), max(x.a, x.b)))
 
     # A pair linked by competition is as likely right as such links were measured to be.
     judged_pairs = {(min(x.a, x.b), max(x.a, x.b)): x.score for x in judged_all} | dict.fromkeys(
