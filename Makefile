@@ -7,7 +7,7 @@ BENCHMARKS ?= ../shared/benchmarks
 BENCH_WORK ?= /tmp/corpus-bench
 CHAPTERS ?= 0
 
-.PHONY: install corpus test lint bench bench-align bench-inputs bench-candidates bench-store bench-encoder bench-langs bench-grouping bench-scale clean
+.PHONY: install corpus test lint bench bench-align bench-inputs bench-candidates bench-store bench-encoder bench-langs bench-grouping bench-crawl bench-scale clean
 
 install: $(VENV)/.installed
 
@@ -75,6 +75,15 @@ BIBLE_CACHE ?= $(BENCH_WORK)-grouping/bible-cache
 bench-grouping: install
 	$(PY) scripts/bench_grouping.py --benchmarks $(BENCHMARKS) --work $(BENCH_WORK) \
 		--bible-chapters $(GROUPING_CHAPTERS) --ntrex-cache $(NTREX_CACHE) --bible-cache $(BIBLE_CACHE)
+
+# Document alignment on real news crawls (EmbDA's fernando_data: CC BY-NC-SA, never copied
+# here; CRAWL_SITES=path/to/fernando_data/Army ...): our grouping against Mean-Pool + BiMax on
+# the same embeddings, the partners-removed variant (CRAWL_REMOVED documents), grouping cost.
+CRAWL_SITES ?= $(wildcard ../shared/EmbDA/fernando_data/Army ../shared/EmbDA/fernando_data/Hiru ../shared/EmbDA/fernando_data/ITN)
+CRAWL_REMOVED ?= 100
+bench-crawl: install
+	@test -n "$(CRAWL_SITES)" || { echo "bench-crawl: set CRAWL_SITES to EmbDA's fernando_data/<site> folders (see docs/crawl.md)"; exit 2; }
+	$(PY) scripts/bench_crawl.py $(CRAWL_SITES) --removed $(CRAWL_REMOVED) --work $(BENCH_WORK)-crawl $(CRAWL_FLAGS)
 
 # Both runners (identical output on the sample and SCALE_CHAPTERS chapters; Ray's overhead,
 # cold and warm) and the embedded runner's peak RSS from a warm store at 100, 300 and 1,189
