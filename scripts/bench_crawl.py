@@ -51,10 +51,10 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
-from bench_grouping import Loaded, load_folder, view  # noqa: E402
+from bench_grouping import Loaded, group_folder, load_folder  # noqa: E402
 
 from corpus.embedding import load_encoder, normalise  # noqa: E402
-from corpus.grouping import bimax, group_articles, near_duplicates  # noqa: E402
+from corpus.grouping import bimax  # noqa: E402
 from corpus.neighbours import nearest  # noqa: E402
 
 LANGS = ("en", "si", "ta")
@@ -218,25 +218,23 @@ class PeakRSS:
 
 def our_grouping(loaded: list[Loaded]) -> tuple[list[str | None], dict[int, str], dict]:
     """Article ids and variants per file as ``corpus build`` groups them (near duplicates
-    set apart first), with the grouping's wall time and peak memory growth."""
-    views = [view(f) for f in loaded]
+    set apart first: ``bench_grouping.group_folder``), with the grouping's wall time and
+    peak memory growth."""
     with PeakRSS() as memory:
         start = time.perf_counter()
-        copies = near_duplicates(views)
-        dropped = {c.a for c in copies}
-        kept = [i for i in range(len(views)) if i not in dropped]
-        grouping = group_articles([views[i] for i in kept])
+        article_ids, with_variants, copies, _ = group_folder(loaded)
         seconds = time.perf_counter() - start
-    article_ids: list[str | None] = [None] * len(views)
-    for k, i in enumerate(kept):
-        article_ids[i] = grouping.article_ids[k]
-    variants = {kept[k]: a for k, a in grouping.variants.items()}
+    variants = {
+        i: article
+        for i, (own, article) in enumerate(zip(article_ids, with_variants, strict=True))
+        if own is None and article is not None
+    }
     cost = {
         "seconds": round(seconds, 1),
-        "seconds_per_1000_files": round(1000 * seconds / max(len(views), 1), 1),
+        "seconds_per_1000_files": round(1000 * seconds / max(len(loaded), 1), 1),
         "peak_rss_growth_mib": memory.growth_mib,
         "peak_rss_growth_mib_per_1000_files": round(
-            1000 * memory.growth_mib / max(len(views), 1), 1
+            1000 * memory.growth_mib / max(len(loaded), 1), 1
         ),
         "near_duplicates": len(copies),
     }
