@@ -229,3 +229,51 @@ def identify(text: str, paragraphs: Sequence[tuple[int, int]]) -> LanguageGuess:
     mixed = confident_total > 0 and foreign / confident_total >= MIXED_SHARE
     tag = chinese_script(text) if lang == "zh" else with_script(lang, text)
     return LanguageGuess(tag, weight / total_chars, mixed)
+
+
+def language_parts(
+    text: str, paragraphs: Sequence[tuple[int, int]]
+) -> list[tuple[str, tuple[int, ...]]]:
+    """The languages of a mixed file (``LanguageGuess.mixed``) and the paragraphs in each:
+    ``[(language, paragraph indices), ...]``, most text first.
+
+    A language is a part when at least ``MIXED_SHARE`` of the confidently identified text
+    (paragraphs of ``MIN_PARAGRAPH_CHARS`` or more, probability 0.5 or more) is in it or in a
+    close neighbour (a Malay line called Indonesian stays Malay). A paragraph goes to the
+    part of the language the detector ranks first for it, however low its probability: on
+    a short line the probability is spread over many languages (an English line of six
+    words at 0.07), but the first is still right among the few a file holds. A paragraph
+    whose first language is no part's (a name, a quote in a third language) goes to the
+    part of the paragraphs before and after it when they agree, and to none otherwise.
+    """
+    labels: list[str] = []
+    confident: Counter[str] = Counter()
+    for start, end in paragraphs:
+        lang, prob = detect_text(text[start:end])
+        labels.append(lang)
+        if end - start >= MIN_PARAGRAPH_CHARS and prob >= 0.5:
+            confident[lang] += end - start
+    total = sum(confident.values())
+    part_of: dict[str, str] = {}  # detected language -> the part it belongs to
+    for lang, chars in confident.most_common():
+        near = next((p for p in dict.fromkeys(part_of.values()) if close_languages(lang, p)), None)
+        if near is not None:
+            part_of[lang] = near
+        elif chars >= MIXED_SHARE * total:
+            part_of[lang] = lang
+    parts = [part_of.get(x) for x in labels]
+    known = [k for k, x in enumerate(parts) if x is not None]
+    for k in range(len(parts)):
+        if parts[k] is None:
+            before = next((parts[j] for j in reversed(known) if j < k), None)
+            after = next((parts[j] for j in known if j > k), None)
+            parts[k] = before if before == after else None
+    members: dict[str, list[int]] = {}
+    for k, part in enumerate(parts):
+        if part is not None:
+            members.setdefault(part, []).append(k)
+
+    def size(item: tuple[str, list[int]]) -> int:
+        return sum(paragraphs[k][1] - paragraphs[k][0] for k in item[1])
+
+    return [(lang, tuple(ks)) for lang, ks in sorted(members.items(), key=size, reverse=True)]

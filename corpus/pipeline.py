@@ -409,7 +409,10 @@ def _grouping(files: _Files) -> tuple[Grouping, list[int]]:
     files.skipped += [
         Skipped(
             files.facts[c.a].path,
-            f"near duplicate of {files.facts[c.b].path} "
+            f"damaged copy of {files.facts[c.b].path}: {c.damage}; its translations match "
+            f"{files.facts[c.b].path} better"
+            if c.damage
+            else f"near duplicate of {files.facts[c.b].path} "
             f"({c.score:.0%} of its sentences match in order)",
         )
         for c in copies

@@ -10,7 +10,7 @@ A batch of files travels as one *files table*, one row per document, that each s
 
     read      path, text, sha256, encoding, paragraph_start/end, url, title, date,
               declared_lang, hreflang, n_not_text, skipped, warnings
-    identify  + lang, lang_confidence, lang_mixed
+    identify  + lang, lang_confidence, lang_mixed (a file in several languages: a row each)
     segment   + sentences (text, start, end)
     embed     + embeddings (one unit vector per sentence), n_encoded
 
@@ -32,7 +32,13 @@ import pyarrow as pa
 from corpus.alignment import align
 from corpus.embedding import Encoder, default_model_covers, load_encoder
 from corpus.extraction import DEFAULT_FIELDS, FieldNames
-from corpus.langid import MIN_CONFIDENCE, LanguageGuess, base_language, identify
+from corpus.langid import (
+    MIN_CONFIDENCE,
+    LanguageGuess,
+    base_language,
+    identify,
+    language_parts,
+)
 from corpus.reading import Document, Skipped, is_uri, read_file, read_warnings
 from corpus.records import Bead
 from corpus.segmentation import segment
@@ -177,30 +183,86 @@ def identify_languages(batch: pa.Table, *, default_model: bool = True) -> pa.Tab
     """Identify stage: adds ``lang``, ``lang_confidence`` and ``lang_mixed`` (langid), and a
     warning for a file in several languages and, with the bundled model (``default_model``),
     for a language it was not trained on. A file whose language is guessed with negligible
-    confidence (``MIN_CONFIDENCE``; none is declared) is skipped with the reason."""
-    rows = batch.to_pylist()
-    for row in rows:
+    confidence (``MIN_CONFIDENCE``; none is declared) is skipped with the reason.
+
+    A file in several languages (no language declared) becomes one row per language
+    (``language_parts``), named ``PATH#LANG``: its paragraphs in that language, the others
+    blanked so that every offset still indexes the file's text, ``lang_mixed`` set. No
+    sentence of one language is aligned as another's, and a text interleaved with its
+    translation becomes the two documents it holds.
+    """
+    rows = []
+    for row in batch.to_pylist():
         if row["skipped"] is not None:
+            rows.append(row)
             continue
-        guess = language_of(document_of(row))
+        document = document_of(row)
+        guess = language_of(document)
         if guess.confidence < MIN_CONFIDENCE and row["declared_lang"] is None:
             row["skipped"] = (
                 f"language not identified (best guess {guess.lang} at confidence "
                 f"{guess.confidence:.3f}): not text in a language"
             )
+            rows.append(row)
             continue
-        row.update(lang=guess.lang, lang_confidence=guess.confidence, lang_mixed=guess.mixed)
+        parts = [(row, guess)]
         if guess.mixed:
-            row["warnings"].append(
-                f"{row['path']}: paragraphs in more than one language "
-                f"(file identified as {guess.lang})"
+            parts = _language_parts(row, document, guess)
+        for part, part_guess in parts:
+            part.update(
+                lang=part_guess.lang,
+                lang_confidence=part_guess.confidence,
+                lang_mixed=guess.mixed,
             )
-        if default_model and not default_model_covers(guess.lang):
-            row["warnings"].append(
-                f"{row['path']}: language {guess.lang} is not among the languages the "
-                "embedding model was trained on (XLM-R's 100); its pairs may be poor"
-            )
+            if default_model and not default_model_covers(part_guess.lang):
+                part["warnings"].append(
+                    f"{part['path']}: language {part_guess.lang} is not among the languages "
+                    "the embedding model was trained on (XLM-R's 100); its pairs may be poor"
+                )
+            rows.append(part)
     return pa.Table.from_pylist(rows, IDENTIFIED_SCHEMA)
+
+
+def _language_parts(
+    row: dict, document: Document, guess: LanguageGuess
+) -> list[tuple[dict, LanguageGuess]]:
+    """The rows of a mixed file's languages (``identify_languages``), each with its guess;
+    the file's own row, with a warning, when it holds one language after all."""
+    parts = language_parts(document.text, document.paragraphs)
+    path = row["path"]
+    if len(parts) < 2:
+        row["warnings"].append(
+            f"{path}: paragraphs in more than one language (file identified as {guess.lang})"
+        )
+        return [(row, guess)]
+    used = sum(len(members) for _, members in parts)
+    names = ", ".join(f"{path}#{lang} ({len(members)})" for lang, members in parts)
+    left = len(document.paragraphs) - used
+    note = f"; {left} paragraphs in no language of these left out" if left else ""
+    rows = []
+    for k, (lang, members) in enumerate(parts):
+        spans = [document.paragraphs[m] for m in members]
+        chars = list(document.text)
+        for m, (start, end) in enumerate(document.paragraphs):
+            if m not in members:
+                chars[start:end] = " " * (end - start)
+        text = "".join(chars)
+        part = dict(
+            row,
+            path=f"{path}#{lang}",
+            text=text,
+            paragraph_start=[a for a, _ in spans],
+            paragraph_end=[b for _, b in spans],
+            # The file's read warnings once, on its first part.
+            warnings=list(row["warnings"]) if k == 0 else [],
+        )
+        if k == 0:
+            part["warnings"].append(
+                f"{path}: paragraphs in more than one language: read as {len(parts)} "
+                f"documents, paragraphs per language {names}{note}"
+            )
+        rows.append((part, identify(text, spans)))
+    return rows
 
 
 # -- segment -------------------------------------------------------------------------------

@@ -272,8 +272,18 @@ def test_bad_inputs_are_skipped_with_reasons_and_the_build_goes_on(tmp_path):
     assert all(f"`{name}`" in card for name in expected)
     assert "mixed.txt: paragraphs in more than one language" in card
     articles = pq.read_table(out / "articles.parquet").to_pylist()
-    assert sorted(a["path"] for a in articles) == ["ar-cp1256.txt", "mixed.txt", "sv-latin1.txt"]
-    assert next(a for a in articles if a["path"] == "mixed.txt")["lang_mixed"]
+    # The mixed file is read as one document per language, each of that language only.
+    assert sorted(a["path"] for a in articles) == [
+        "ar-cp1256.txt",
+        "mixed.txt#ar",
+        "mixed.txt#sv",
+        "sv-latin1.txt",
+    ]
+    parts = {a["path"]: a for a in articles if a["path"].startswith("mixed.txt")}
+    assert {p: (a["lang"], a["lang_mixed"]) for p, a in parts.items()} == {
+        "mixed.txt#ar": ("ar", True),
+        "mixed.txt#sv": ("sv", True),
+    }
     assert config(out, "ar-sv").num_rows >= 5
 
 

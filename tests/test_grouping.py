@@ -11,6 +11,7 @@ from corpus.grouping import (
     ArticleFile,
     Link,
     _assemble,
+    _word_damage,
     anchors,
     group_articles,
     language_nulls,
@@ -484,3 +485,33 @@ def test_competition_needs_agreeing_numbers():
         if pair_probability(files[2 * a], files[2 * a + 1], nulls[("xx", "yy")]) < 0.5
     ]
     assert linked and not any(linked)
+
+
+STORY = (
+    "The harbour board approved the new ferry timetable on Tuesday evening. "
+    "Boats will leave every forty minutes from the eastern pier during the summer. "
+    "Residents of the islands had asked for later departures for several years. "
+    "The board said the change would cost less than the repairs planned for the old quay."
+)
+
+
+def test_a_copy_with_its_words_shuffled_is_damaged_a_rewrite_is_not():
+    rng = np.random.default_rng(7)
+    shuffled = []
+    for sentence in STORY.split(". "):
+        words = sentence.split()
+        shuffled.append(" ".join(words[k] for k in rng.permutation(len(words))))
+    # One letter slipped in every fifth word: still the same words.
+    noisy = " ".join(w[:-1] + "x" if k % 5 == 0 and len(w) > 3 else w for k, w in enumerate(
+        ". ".join(shuffled).split()
+    ))  # fmt: skip
+    assert "another order" in _word_damage(noisy, STORY)
+    assert "another order" in _word_damage(STORY, noisy)  # symmetric: translations decide
+    # An updated copy and a rewrite in other words keep their word pairs.
+    updated = STORY.replace("Tuesday", "Wednesday") + " The first boat leaves at six."
+    rewrite = (
+        "On Tuesday evening the board of the harbour agreed to a new timetable for the ferry. "
+        "In summer a boat is to leave the eastern pier every forty minutes."
+    )
+    assert _word_damage(updated, STORY) is None
+    assert _word_damage(rewrite, STORY) is None

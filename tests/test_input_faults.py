@@ -202,3 +202,55 @@ def test_a_multi_byte_legacy_code_page_is_decoded_too():
     decoded = decode_bytes(text.encode("gb2312"), "zh.txt")
     assert decoded.text == unicodedata.normalize("NFC", text.replace("\r\n", "\n"))
     assert decoded.encoding == "gb18030"
+
+
+def test_damaged_copies_are_skipped_and_never_aligned(tmp_path):
+    src, out = CASES / "damaged-copies", tmp_path / "out"
+    result = build(src, out)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "skipped de31_utf16.txt: exact duplicate of de31.txt" in lines
+    # The mojibake copy is repaired, and then it is fr32.txt itself.
+    assert "skipped fr32_mojibake.txt: exact duplicate of fr32.txt" in lines
+    assert any(x.startswith("warning: fr32_mojibake.txt: mojibake repaired") for x in lines)
+    garbled = [x for x in lines if x.startswith("skipped en31_garbled.txt: ")]
+    assert len(garbled) == 1 and "damaged copy of en31.txt" in garbled[0], lines
+    names = ("de31.txt", "en31.txt", "en32.txt", "fr32.txt")
+    de, en31, en32, fr = ((src / n).read_text(encoding="utf-8") for n in names)
+    de_en = pq.read_table(out / "data" / "de-en").to_pylist()
+    en_fr = pq.read_table(out / "data" / "en-fr").to_pylist()
+    assert len(de_en) >= 5 and len(en_fr) >= 15
+    for row in de_en:
+        assert row["translation"]["de"] in " ".join(de.split())
+        assert row["translation"]["en"] in " ".join(en31.split())
+    for row in en_fr:
+        assert row["translation"]["en"] in " ".join(en32.split())
+        assert row["translation"]["fr"] in " ".join(fr.split())
+        assert not any(c in row["translation"]["fr"] for c in "Ãâ\u0080")
+
+
+def test_a_file_of_alternating_languages_is_cut_into_its_languages(tmp_path):
+    src, out = CASES / "mixed-paragraphs", tmp_path / "out"
+    result = build(src, out)
+    assert result.exit_code == 0, result.output
+    assert any(
+        x.startswith("warning: mixed_en_de.txt: paragraphs in more than one language: read as 2")
+        for x in result.output.splitlines()
+    )
+    articles = {a["path"]: a for a in pq.read_table(out / "articles.parquet").to_pylist()}
+    assert "mixed_en_de.txt" not in articles
+    german = articles["mixed_en_de.txt#de"]
+    assert german["lang"] == "de" and german["lang_mixed"]
+    assert german["article_id"] == articles["en.txt"]["article_id"] is not None
+    # Lines 2, 4, ... of the file are German, 1, 3, ... English.
+    lines = (src / "mixed_en_de.txt").read_text(encoding="utf-8").splitlines()
+    german_text, english_text = " ".join(lines[1::2]), " ".join(lines[0::2])
+    sides = [
+        row["translation"]["de"]
+        for config in ("de-en", "de-fr", "multiway")
+        for row in pq.read_table(out / "data" / config).to_pylist()
+        if row["translation"]["de"] is not None  # a multi-way tuple may lack a language
+    ]
+    assert len(sides) >= 10
+    for side in sides:
+        assert side in german_text and side not in english_text, side

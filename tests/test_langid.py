@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from corpus.langid import detect_text, identify, with_script
+from corpus.langid import detect_text, identify, language_parts, with_script
 from corpus.reading import read_inputs
 
 CASES_DIR = Path(__file__).parent / "cases" / "close-languages"
@@ -40,6 +40,23 @@ def test_mixed_file_is_flagged():
     assert not identify(single, spans(single)).mixed
     assert identify(single, spans(single)).lang == "sv"
     assert identify(single, spans(single)).confidence > 0.8
+
+
+def test_a_text_interleaved_with_its_translation_is_cut_into_its_languages():
+    lines = [
+        "The ferry to the islands will leave every forty minutes from next week.",
+        "Färjan till öarna kommer att gå var fyrtionde minut från och med nästa vecka.",
+        "Residents had asked for it.",  # short: spread over many languages, still first en
+        "Invånarna hade bett om det.",
+        "Kim Larsen",  # a name: no language of its own, and its neighbours disagree
+        "The harbour board approved the change after a long meeting on Tuesday evening.",
+        "Hamnstyrelsen godkände ändringen efter ett långt möte på tisdagskvällen.",
+        "Los residentes están contentos.",  # a quote in a third language, amid Swedish
+        "Hamnstyrelsen godkände också nya biljettpriser för sommaren och hösten.",
+    ]
+    text = "\n".join(lines)
+    parts = dict(language_parts(text, spans(text)))
+    assert parts == {"en": (0, 2, 5), "sv": (1, 3, 6, 7, 8)}
 
 
 @pytest.mark.slow

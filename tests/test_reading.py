@@ -58,7 +58,8 @@ def problem(data: bytes) -> str:
 
 
 def test_plain_utf8_is_kept_as_is() -> None:
-    assert decode_bytes("Hej då, värld!\n".encode(), "a.txt") == ("Hej då, värld!\n", "utf-8", 0)
+    expected = ("Hej då, värld!\n", "utf-8", 0, None)
+    assert decode_bytes("Hej då, värld!\n".encode(), "a.txt") == expected
 
 
 @pytest.mark.parametrize(
@@ -73,7 +74,7 @@ def test_plain_utf8_is_kept_as_is() -> None:
 )
 def test_bom_selects_the_codec_and_is_removed(bom: bytes, codec: str, expected: str) -> None:
     text = f"{SWEDISH}\n{ARABIC}\n"
-    assert decode_bytes(bom + text.encode(codec), "a.txt") == (text, expected, 0)
+    assert decode_bytes(bom + text.encode(codec), "a.txt") == (text, expected, 0, None)
 
 
 @pytest.mark.parametrize(
@@ -90,12 +91,12 @@ def test_bom_selects_the_codec_and_is_removed(bom: bytes, codec: str, expected: 
     ],
 )
 def test_legacy_encoding_is_recognised(text: str, codec: str, expected: str) -> None:
-    assert decode_bytes(text.encode(codec), "a.txt") == (text, expected, 0)
+    assert decode_bytes(text.encode(codec), "a.txt") == (text, expected, 0, None)
 
 
 def test_one_cp1252_dash_in_a_long_text_rules_out_latin1() -> None:
     text = f"{SWEDISH} " * 20 + "Slut \u2013 nu."  # the dash, 0x96, is a C1 control in latin-1
-    assert decode_bytes(text.encode("cp1252"), "a.txt") == (text, "cp1252", 0)
+    assert decode_bytes(text.encode("cp1252"), "a.txt") == (text, "cp1252", 0, None)
 
 
 @pytest.mark.parametrize(
@@ -168,7 +169,7 @@ def test_empty_and_blank_files_are_refused(data: bytes, reason: str) -> None:
 
 
 def test_newlines_are_unified_and_text_is_nfc() -> None:
-    text, _, _ = decode_bytes("cafe\u0301\r\nrad två\rslut\n".encode(), "a.txt")
+    text, _, _, _ = decode_bytes("cafe\u0301\r\nrad två\rslut\n".encode(), "a.txt")
     assert text == "caf\u00e9\nrad två\nslut\n"
 
 
@@ -176,7 +177,7 @@ def test_characters_that_are_not_text_are_removed_and_counted() -> None:
     raw = (
         "Tours\a start\b at noon.\tNow\u0085here\x0bthere\x0cend \ufffe\ufdd0\U0010ffff\x7f\x9b.\n"
     )
-    text, encoding, removed = decode_bytes(raw.encode(), "a.txt")
+    text, encoding, removed, _ = decode_bytes(raw.encode(), "a.txt")
     assert text == "Tours start at noon.\tNow\nhere\nthere\nend .\n"
     assert (encoding, removed) == ("utf-8", 7)
     # UTF-16 may carry NUL characters; a code-page file may carry C0 debris.
@@ -189,7 +190,7 @@ def test_characters_that_are_not_text_are_removed_and_counted() -> None:
         "Cest \u201cbon\u201d."
     )
     debris = french.replace("matin.", "matin.\x07")
-    assert decode_bytes(debris.encode("cp1252"), "c.txt") == (french, "cp1252", 1)
+    assert decode_bytes(debris.encode("cp1252"), "c.txt") == (french, "cp1252", 1, None)
     with pytest.raises(InputError, match="no text, only control characters"):
         decode_bytes(b"\x07\x08", "d.txt")
 
@@ -465,3 +466,21 @@ def test_a_pyarrow_fs_uri_is_listed_and_read_like_a_folder(tmp_path):
     (document,) = read_file(root, "sub/b.txt")
     assert (document.path, document.text) == ("sub/b.txt", "Another line.\n")
     assert read_file(root, "gone.txt")[0].reason.startswith("cannot read")
+
+
+def test_mojibake_is_repaired_and_said_clean_text_is_left_alone():
+    french = "Les États-Unis doublent l’aide à l’intelligence artificielle, dit-il.\n"
+    mojibake = french.encode("utf-8").decode("latin-1")
+    text, encoding, removed, repaired = decode_bytes(mojibake.encode("utf-8"), "fr.txt")
+    assert (text, encoding, removed) == (french, "utf-8", 0)
+    assert repaired == "UTF-8 that had been decoded as latin-1"
+    # Mojibake in places only (one word pasted from a misread page).
+    german = "Über 1.000 Gäste kamen.\n"
+    mixed = "Ãœ" + german[1:]
+    assert decode_bytes(mixed.encode("utf-8"), "de.txt")[::3] == (
+        german,
+        "UTF-8 decoded as a code page in places",
+    )
+    # Letters mojibake is made of, where a language really uses them, stay.
+    for clean in ("SÃO PAULO é a maior cidade do Brasil.\n", "Årets Œuvre: Ø, ß, ©.\n"):
+        assert decode_bytes(clean.encode("utf-8"), "pt.txt")[::3] == (clean, None)
