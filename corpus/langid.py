@@ -45,6 +45,13 @@ from corpus.scripts import script_counts
 MIN_PARAGRAPH_CHARS = 40
 # Share of confidently identified text in another language that makes a file "mixed".
 MIXED_SHARE = 0.2
+# A mixed file is cut into its languages only where each is implausible for the other's
+# paragraphs: the detectors give the other language under this probability for most of them.
+# A German paragraph of an English-German file gives English 0.0015 at most; the detectors'
+# confusions of ntrex-world (Pashto called Persian, Zulu Xhosa, Nepali Hindi or Marathi,
+# Serbian Macedonian, Ukrainian Kazakh) give the file's language 0.05 or more for most
+# paragraphs (0.0075 for one).
+IMPLAUSIBLE = 0.01
 # Share of Han characters that OpenCC t2s changes above which a Chinese file is Traditional:
 # 0 for Simplified text, about a third for Traditional news.
 TRADITIONAL_SHARE = 0.05
@@ -245,6 +252,9 @@ def language_parts(
     words at 0.07), but the first is still right among the few a file holds. A paragraph
     whose first language is no part's (a name, a quote in a third language) goes to the
     part of the paragraphs before and after it when they agree, and to none otherwise.
+    A part whose language the detectors might have confused with the main part's
+    (``_distinct``) is not one: its paragraphs join the main part. One part: the file stays
+    whole.
     """
     labels: list[str] = []
     confident: Counter[str] = Counter()
@@ -276,4 +286,49 @@ def language_parts(
     def size(item: tuple[str, list[int]]) -> int:
         return sum(paragraphs[k][1] - paragraphs[k][0] for k in item[1])
 
-    return [(lang, tuple(ks)) for lang, ks in sorted(members.items(), key=size, reverse=True)]
+    ranked = sorted(members.items(), key=size, reverse=True)
+    if not ranked:
+        return []
+    # A part the detectors might as well have called the main language is their confusion
+    # (close languages CLDR does not call close): its paragraphs stay with the main part.
+    (main, kept), rest = ranked[0], []
+    kept = list(kept)
+    for lang, ks in ranked[1:]:
+        if _distinct(text, paragraphs, main, kept, lang, ks):
+            rest.append((lang, tuple(ks)))
+        else:
+            kept = sorted(kept + ks)
+    return [(main, tuple(kept)), *rest]
+
+
+def _distinct(
+    text: str,
+    paragraphs: Sequence[tuple[int, int]],
+    la: str,
+    a: list[int],
+    lb: str,
+    b: list[int],
+) -> bool:
+    """Whether most of the confident paragraphs (``MIN_PARAGRAPH_CHARS`` or more) of each
+    part give the other part's language a probability under ``IMPLAUSIBLE``."""
+    for own, other in ((a, lb), (b, la)):
+        texts = [text[s:e] for s, e in (paragraphs[k] for k in own) if e - s >= MIN_PARAGRAPH_CHARS]
+        if not texts:
+            return False
+        implausible = sum(language_probability(t, other) < IMPLAUSIBLE for t in texts)
+        if implausible * 2 < len(texts):
+            return False
+    return True
+
+
+def language_probability(text: str, lang: str) -> float:
+    """The probability the detectors give ``lang`` for ``text``: the higher of fastText's
+    (its 20 most likely languages; 0 below them) and lingua's, where lingua has the
+    language."""
+    text = " ".join(model_text(text).split())
+    found = [r["score"] for r in _fasttext().detect(text, k=20) if r["lang"] == lang]
+    prob = float(max(found, default=0.0))
+    language = _lingua_language(lang)
+    if language is not None:
+        prob = max(prob, float(_lingua().compute_language_confidence(text, language)))
+    return prob
