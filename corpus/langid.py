@@ -298,6 +298,8 @@ def language_parts(
             rest.append((lang, tuple(ks)))
         else:
             kept = sorted(kept + ks)
+    if not rest:  # one language: the file stays whole
+        return [(main, tuple(range(len(paragraphs))))]
     return [(main, tuple(kept)), *rest]
 
 
