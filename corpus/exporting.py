@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
+from itertools import groupby
 from pathlib import Path
 from typing import NamedTuple
 from xml.sax.saxutils import escape, quoteattr
@@ -98,21 +100,6 @@ def _rows(out: Path, pair: str) -> Iterator[PairRow]:
             )
 
 
-def _sources(out: Path) -> dict[tuple[str, str], str]:
-    """(article_id, lang) -> the side's URL, or its input path where no URL is known."""
-    path = out / "articles.parquet"
-    if not path.exists():
-        return {}
-    parquet = pq.ParquetFile(path)  # one row per input file: small beside the pairs
-    wanted = ("article_id", "lang", "path", "url")
-    columns = [name for name in wanted if name in parquet.schema_arrow.names]
-    return {
-        (row["article_id"], row["lang"]): row.get("url") or row["path"]
-        for row in parquet.read(columns=columns).to_pylist()
-        if row["article_id"] is not None
-    }
-
-
 def _one_line(text: str) -> str:
     """Whitespace (tabs and newlines included) collapsed: line- and tab-separated formats."""
     return " ".join(text.split())
@@ -152,38 +139,64 @@ def _jsonl(la: str, lb: str, rows: Iterable[PairRow], out: Path) -> Iterator[tup
 def _bicleaner(la: str, lb: str, rows: Iterable[PairRow], out: Path) -> Iterator[tuple[str]]:
     # Bicleaner's and Bitextor's five columns: url1 url2 src tgt score (no header). A side
     # without a URL (a plain text file) is named by its input path.
-    sources = _sources(out)
+    document = _document_names(out)
     for row in rows:
-        url_a = row.url_a or sources.get((row.article_id, la), "")
-        url_b = row.url_b or sources.get((row.article_id, lb), "")
+        url_a = row.url_a or document(row.ids_a[0])
+        url_b = row.url_b or document(row.ids_b[0])
         fields = (url_a, url_b, row.a, row.b, f"{row.score:.4f}")
         yield ("\t".join(_one_line(field) for field in fields) + "\n",)
 
 
+def _document_names(out: Path) -> Callable[[int], str]:
+    """The name of the document a sentence id (of sentences.parquet) belongs to: its URL,
+    or its input path where no URL is known. Ids are consecutive per document, so only
+    each document's first id is kept."""
+    starts: list[int] = []
+    paths: list[str] = []
+    sentences = pq.ParquetFile(out / "sentences.parquet")
+    for batch in sentences.iter_batches(BATCH_ROWS, columns=["sentence_id", "path"]):
+        ids, names = batch.column("sentence_id").to_pylist(), batch.column("path").to_pylist()
+        for sentence_id, path in zip(ids, names, strict=True):
+            if not paths or path != paths[-1]:
+                starts.append(sentence_id)
+                paths.append(path)
+    articles = pq.ParquetFile(out / "articles.parquet")  # one row per input file
+    columns = [c for c in ("path", "url") if c in articles.schema_arrow.names]
+    url = {r["path"]: r.get("url") for r in articles.read(columns=columns).to_pylist()}
+
+    def name(sentence_id: int) -> str:
+        path = paths[bisect_right(starts, sentence_id) - 1]
+        return url.get(path) or path
+
+    return name
+
+
 def _xces(la: str, lb: str, rows: Iterable[PairRow], out: Path) -> Iterator[tuple[str]]:
-    # OPUS's XCES sentence alignment: one linkGrp per article (a document pair), links whose
-    # xtargets name sentence ids ("s" + sentence_id of sentences.parquet) of each side.
-    sources = _sources(out)
+    # OPUS's XCES sentence alignment: one linkGrp per document pair, links whose xtargets
+    # name sentence ids ("s" + sentence_id of sentences.parquet) of each side. An article's
+    # variant (a second file of one language) is a document pair of its own, so rows are
+    # gathered per article and split by the files their sentences belong to.
+    document = _document_names(out)
     yield (
         '<?xml version="1.0" encoding="utf-8"?>\n'
         '<!DOCTYPE cesAlign PUBLIC "-//CES//DTD XML cesAlign//EN" "">\n'
         '<cesAlign version="1.0">\n',
     )
-    article = None
-    for n, row in enumerate(rows, 1):
-        if row.article_id != article:
-            if article is not None:
-                yield ("</linkGrp>\n",)
-            article = row.article_id
-            from_doc = sources.get((article, la), article)
-            to_doc = sources.get((article, lb), article)
+    n = 0
+    for _, article_rows in groupby(rows, key=lambda row: row.article_id):
+        groups: dict[tuple[str, str], list[PairRow]] = {}
+        for row in article_rows:
+            groups.setdefault((document(row.ids_a[0]), document(row.ids_b[0])), []).append(row)
+        for (from_doc, to_doc), links in groups.items():
             yield (
                 f'<linkGrp targType="s" fromDoc={_xml_attr(from_doc)} toDoc={_xml_attr(to_doc)}>\n',
             )
-        targets = " ".join(f"s{i}" for i in row.ids_a) + ";" + " ".join(f"s{i}" for i in row.ids_b)
-        yield (f'<link id="SL{n}" xtargets="{targets}" certainty="{row.score:.4f}"/>\n',)
-    if article is not None:
-        yield ("</linkGrp>\n",)
+            for row in links:
+                n += 1
+                ids_a, ids_b = (" ".join(f"s{i}" for i in ids) for ids in (row.ids_a, row.ids_b))
+                targets = f"{ids_a};{ids_b}"
+                yield (f'<link id="SL{n}" xtargets="{targets}" certainty="{row.score:.4f}"/>\n',)
+            yield ("</linkGrp>\n",)
     yield ("</cesAlign>\n",)
 
 

@@ -1,12 +1,14 @@
 """End to end: the translation decision through the CLI, on our own small folders."""
 
 import json
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pyarrow.parquet as pq
 from typer.testing import CliRunner
 
 from corpus.cli import app
+from corpus.exporting import export
 from tests.conftest import ROOT
 
 runner = CliRunner()
@@ -115,3 +117,19 @@ def test_a_second_rendering_in_a_language_is_recorded_as_its_articles_variant(tm
     rows = pq.read_table(tmp_path / "out/data/da-sv").to_pylist()
     assert {r["article_id"] for r in rows} == {article}
     assert {path_of[r["sentence_ids"]["da"][0]] for r in rows} == set(danish)
+    # Exports name each side's own file: a variant's links form a document pair of their own.
+    xces = export(tmp_path / "out", "da-sv", "xces", tmp_path / "da-sv.xml")[0]
+    groups = list(ET.parse(xces).getroot().iter("linkGrp"))
+    assert sorted(g.get("fromDoc") for g in groups) == sorted(danish)
+    assert all(g.get("toDoc") == "a_sv.txt" for g in groups)
+    for group in groups:
+        seen: list[int] = []
+        for link in group.iter("link"):
+            da, sv = (side.split() for side in link.get("xtargets").split(";"))
+            assert {path_of[int(s[1:])] for s in da} == {group.get("fromDoc")}
+            assert {path_of[int(s[1:])] for s in sv} == {"a_sv.txt"}
+            seen += [int(s[1:]) for s in da]
+        assert len(seen) == len(set(seen))  # no sentence linked twice
+    tsv = export(tmp_path / "out", "da-sv", "bicleaner", tmp_path / "da-sv.tsv")[0]
+    lines = [x.split("\t") for x in tsv.read_text(encoding="utf-8").splitlines()]
+    assert {x[0] for x in lines} == set(danish) and {x[1] for x in lines} == {"a_sv.txt"}
