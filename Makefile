@@ -7,7 +7,7 @@ BENCHMARKS ?= ../shared/benchmarks
 BENCH_WORK ?= /tmp/corpus-bench
 CHAPTERS ?= 0
 
-.PHONY: install corpus test lint bench bench-align bench-inputs bench-candidates bench-store bench-encoder bench-langs bench-grouping bench-crawl bench-scale clean
+.PHONY: install corpus test lint bench bench-align bench-inputs bench-candidates bench-store bench-encoder bench-langs bench-grouping bench-crawl bench-faults bench-scale clean
 
 install: $(VENV)/.installed
 
@@ -42,6 +42,11 @@ bench-align: install
 PAGES ?= 1000
 bench-inputs: install
 	$(PY) scripts/bench_inputs.py $(BENCHMARKS) --pages $(PAGES) --work $(BENCH_WORK)-inputs
+
+# The damaged-input checks on clean text (ntrex-world, the sample): documents repaired as
+# mojibake, flagged mixed, cut into languages, pairs judged damaged copies by their words.
+bench-faults: install
+	$(PY) scripts/bench_faults.py $(BENCHMARKS)
 
 # FAISS candidate search over 10k, 100k and 1M synthetic document vectors.
 bench-candidates: install
