@@ -242,11 +242,13 @@ def _language_parts(
     rows = []
     for k, (lang, members) in enumerate(parts):
         spans = [document.paragraphs[m] for m in members]
-        chars = list(document.text)
+        # The other parts' paragraphs blanked: offsets still index the file's text.
+        kept, pieces, pos = set(members), [], 0
         for m, (start, end) in enumerate(document.paragraphs):
-            if m not in members:
-                chars[start:end] = " " * (end - start)
-        text = "".join(chars)
+            if m not in kept:
+                pieces += [document.text[pos:start], " " * (end - start)]
+                pos = end
+        text = "".join(pieces) + document.text[pos:]
         part = dict(
             row,
             path=f"{path}#{lang}",
