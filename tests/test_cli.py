@@ -287,6 +287,19 @@ def test_bad_inputs_are_skipped_with_reasons_and_the_build_goes_on(tmp_path):
     assert config(out, "ar-sv").num_rows >= 5
 
 
+def test_an_unknown_precision_is_one_line_before_any_work(tmp_path):
+    src = small_pair(tmp_path / "in")
+    for args in (
+        ["build", str(src), "--out", str(tmp_path / "out")],
+        ["align", str(src / "ar.txt"), str(src / "sv.txt")],
+    ):
+        result = runner.invoke(app, [*args, "--precision", "fp8"])
+        assert result.exit_code == 2, result.output
+        assert result.output.startswith("error: --precision fp8: unknown (one of auto")
+        assert len(result.output.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
+
+
 def test_unwritable_output_is_one_clear_error_before_any_work(tmp_path):
     src = small_pair(tmp_path / "in")
     (tmp_path / "file").write_text("not a folder")
