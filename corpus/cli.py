@@ -125,7 +125,17 @@ def reported_errors() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def report(summary: BuildSummary) -> None:
+def report(summary: BuildSummary, *, table: bool = True) -> None:
+    """The build's summary table (``table``) on stderr, then a line per skipped input."""
+    if table:
+        _summary_table(summary)
+    for skipped in summary.skipped:
+        err.print(
+            escape(f"skipped {skipped.path}: {skipped.reason}"), highlight=False, soft_wrap=True
+        )
+
+
+def _summary_table(summary: BuildSummary) -> None:
     table = Table(title=Text(f"corpus written to {summary.out}"), show_header=False)
     table.add_row("files read", str(summary.n_files))
     table.add_row("files skipped", str(len(summary.skipped)))
@@ -142,10 +152,6 @@ def report(summary: BuildSummary) -> None:
     for stage, seconds in summary.timings.items():
         table.add_row(f"time {stage}", f"{seconds:.1f} s")
     Console(stderr=True).print(table)
-    for skipped in summary.skipped:
-        err.print(
-            escape(f"skipped {skipped.path}: {skipped.reason}"), highlight=False, soft_wrap=True
-        )
 
 
 def warn(summary: BuildSummary) -> None:
@@ -285,8 +291,8 @@ def build_command(
     )
     with reported_errors():
         summary = build(input_dir, out, options)
-    if not quiet or summary.skipped:
-        report(summary)
+    # --quiet keeps what the user must know (skipped inputs, warnings), not the table.
+    report(summary, table=not quiet)
     warn(summary)
 
 

@@ -300,6 +300,15 @@ def test_an_unknown_precision_is_one_line_before_any_work(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
 
 
+@pytest.mark.slow
+def test_quiet_prints_skipped_inputs_but_no_summary_table(tmp_path):
+    src = small_pair(tmp_path / "in")
+    (src / "empty.txt").write_text("")
+    result = runner.invoke(app, ["build", str(src), "--out", str(tmp_path / "out"), "-q"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == ["skipped empty.txt: empty file"]
+
+
 def test_unwritable_output_is_one_clear_error_before_any_work(tmp_path):
     src = small_pair(tmp_path / "in")
     (tmp_path / "file").write_text("not a folder")
