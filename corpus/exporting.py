@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import NamedTuple
 from xml.sax.saxutils import escape, quoteattr
 
+import numpy as np
 import pyarrow.parquet as pq
 
 from corpus.errors import CorpusError, UsageError
@@ -149,24 +150,18 @@ def _bicleaner(la: str, lb: str, rows: Iterable[PairRow], out: Path) -> Iterator
 
 def _document_names(out: Path) -> Callable[[int], str]:
     """The name of the document a sentence id (of sentences.parquet) belongs to: its URL,
-    or its input path where no URL is known. Ids are consecutive per document, so only
-    each document's first id is kept."""
-    starts: list[int] = []
-    paths: list[str] = []
-    sentences = pq.ParquetFile(out / "sentences.parquet")
-    for batch in sentences.iter_batches(BATCH_ROWS, columns=["sentence_id", "path"]):
-        ids, names = batch.column("sentence_id").to_pylist(), batch.column("path").to_pylist()
-        for sentence_id, path in zip(ids, names, strict=True):
-            if not paths or path != paths[-1]:
-                starts.append(sentence_id)
-                paths.append(path)
+    or its input path where no URL is known. A build numbers sentences consecutively
+    through its files in the order of articles.parquet (``pipeline._first_sentence_ids``),
+    so that small table's ``n_sentences`` give each file's first id: the sentences are
+    not read."""
     articles = pq.ParquetFile(out / "articles.parquet")  # one row per input file
-    columns = [c for c in ("path", "url") if c in articles.schema_arrow.names]
-    url = {r["path"]: r.get("url") for r in articles.read(columns=columns).to_pylist()}
+    columns = [c for c in ("path", "url", "n_sentences") if c in articles.schema_arrow.names]
+    rows = articles.read(columns=columns).to_pylist()
+    starts = np.cumsum([0] + [r["n_sentences"] for r in rows[:-1]]).tolist()
 
     def name(sentence_id: int) -> str:
-        path = paths[bisect_right(starts, sentence_id) - 1]
-        return url.get(path) or path
+        row = rows[bisect_right(starts, sentence_id) - 1]
+        return row.get("url") or row["path"]
 
     return name
 

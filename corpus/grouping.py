@@ -710,7 +710,8 @@ def word_overlap(a: str, b: str) -> tuple[float, float]:
             return None
         return next((as_word[k] for k in _one_letter_keys(w) if k in as_word), None)
 
-    mapped = [theirs(w) for w in x]
+    found = {w: theirs(w) for w in set(x)}  # each distinct word looked up once
+    mapped = [found[w] for w in x]
     pairs = set(pairwise(y))
     kept_pairs = sum(p in pairs for p in pairwise(mapped))
     return sum(w is not None for w in mapped) / len(x), kept_pairs / (len(x) - 1)
@@ -1091,9 +1092,9 @@ def _variants(
     ``min_probability`` with it, it is not a copy of that file (``_is_copy``), and the
     article's files do not rank it with their other candidates rather than with their own
     rendering (``_ranked_below``: on a crawl, a story of the same event scores as probable
-    as a translation). ``keys``
-    holds the competition key of every judged pair from each end. ``group_of`` maps each
-    article id to its files. Returns {file: article id} and {file: reason}.
+    as a translation). ``keys`` holds the competition key of every judged pair from each
+    end. ``group_of`` maps each article id to its files. Returns {file: article id} and
+    {file: reason}.
     """
     variants: dict[int, str] = {}
     reasons: dict[int, str] = {}
@@ -1153,8 +1154,11 @@ def _ranked_below(
     between. False without such files."""
     below = judged = 0
     for m in others:
-        kv, ks = keys[m].get(v), keys[m].get(s)
-        rest = [k for o, k in keys[m].items() if o not in (v, s) and files[o].lang == files[v].lang]
+        judged_by_m = keys.get(m, {})
+        kv, ks = judged_by_m.get(v), judged_by_m.get(s)
+        rest = [
+            k for o, k in judged_by_m.items() if o not in (v, s) and files[o].lang == files[v].lang
+        ]
         if kv is None or ks is None or not rest:
             continue
         judged += 1

@@ -27,6 +27,7 @@ characters (Simplified text is left unchanged by it).
 from __future__ import annotations
 
 import unicodedata
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -140,6 +141,12 @@ def with_script(lang: str, text: str) -> str:
     return f"{lang}_{script}"
 
 
+def _detector_text(text: str) -> str:
+    """``text`` as the detectors see it: as the encoder does (abjad vowel points dropped),
+    on one line."""
+    return " ".join(model_text(text).split())
+
+
 # The filters ask about each sentence once per language pair: remember recent answers.
 @lru_cache(maxsize=65_536)
 def detect_text(text: str) -> tuple[str, float]:
@@ -150,7 +157,7 @@ def detect_text(text: str) -> tuple[str, float]:
     vocalised Arabic (Bibles, poetry, textbooks) is otherwise guessed at low confidence,
     sometimes as Mazanderani.
     """
-    text = " ".join(model_text(text).split())
+    text = _detector_text(text)
     best = _fasttext().detect(text, k=1)[0]
     lang, prob = str(best["lang"]), float(best["score"])
     language = _lingua_language(lang)
@@ -216,15 +223,26 @@ def close_languages(la: str, lb: str) -> bool:
     return distance <= _CLOSE_DISTANCE
 
 
-def identify(text: str, paragraphs: Sequence[tuple[int, int]]) -> LanguageGuess:
-    """Identify the language of a document from a character-weighted vote of its paragraphs."""
-    votes: Counter[str] = Counter()
+def _paragraph_languages(
+    text: str, paragraphs: Sequence[tuple[int, int]]
+) -> tuple[list[tuple[str, float]], Counter[str]]:
+    """Each paragraph's most likely language and its probability, and the characters per
+    language of the paragraphs identified confidently (``MIN_PARAGRAPH_CHARS`` or more,
+    probability 0.5 or more)."""
+    detected = [detect_text(text[start:end]) for start, end in paragraphs]
     confident: Counter[str] = Counter()
-    for start, end in paragraphs:
-        lang, prob = detect_text(text[start:end])
-        votes[lang] += (end - start) * prob
+    for (start, end), (lang, prob) in zip(paragraphs, detected, strict=True):
         if end - start >= MIN_PARAGRAPH_CHARS and prob >= 0.5:
             confident[lang] += end - start
+    return detected, confident
+
+
+def identify(text: str, paragraphs: Sequence[tuple[int, int]]) -> LanguageGuess:
+    """Identify the language of a document from a character-weighted vote of its paragraphs."""
+    detected, confident = _paragraph_languages(text, paragraphs)
+    votes: Counter[str] = Counter()
+    for (start, end), (lang, prob) in zip(paragraphs, detected, strict=True):
+        votes[lang] += (end - start) * prob
     if not votes:
         return LanguageGuess("und", 0.0, False)
     lang, weight = votes.most_common(1)[0]
@@ -256,13 +274,7 @@ def language_parts(
     (``_distinct``) is not one: its paragraphs join the main part. One part: the file stays
     whole.
     """
-    labels: list[str] = []
-    confident: Counter[str] = Counter()
-    for start, end in paragraphs:
-        lang, prob = detect_text(text[start:end])
-        labels.append(lang)
-        if end - start >= MIN_PARAGRAPH_CHARS and prob >= 0.5:
-            confident[lang] += end - start
+    detected, confident = _paragraph_languages(text, paragraphs)
     total = sum(confident.values())
     part_of: dict[str, str] = {}  # detected language -> the part it belongs to
     for lang, chars in confident.most_common():
@@ -271,12 +283,13 @@ def language_parts(
             part_of[lang] = near
         elif chars >= MIXED_SHARE * total:
             part_of[lang] = lang
-    parts = [part_of.get(x) for x in labels]
+    parts = [part_of.get(lang) for lang, _ in detected]
     known = [k for k, x in enumerate(parts) if x is not None]
     for k in range(len(parts)):
         if parts[k] is None:
-            before = next((parts[j] for j in reversed(known) if j < k), None)
-            after = next((parts[j] for j in known if j > k), None)
+            i = bisect_left(known, k)  # the nearest known paragraphs before and after k
+            before = parts[known[i - 1]] if i > 0 else None
+            after = parts[known[i]] if i < len(known) else None
             parts[k] = before if before == after else None
     members: dict[str, list[int]] = {}
     for k, part in enumerate(parts):
@@ -327,7 +340,7 @@ def language_probability(text: str, lang: str) -> float:
     """The probability the detectors give ``lang`` for ``text``: the higher of fastText's
     (its 20 most likely languages; 0 below them) and lingua's, where lingua has the
     language."""
-    text = " ".join(model_text(text).split())
+    text = _detector_text(text)
     found = [r["score"] for r in _fasttext().detect(text, k=20) if r["lang"] == lang]
     prob = float(max(found, default=0.0))
     language = _lingua_language(lang)

@@ -42,6 +42,15 @@ def ntrex_documents(benchmarks: Path) -> dict[str, dict[str, list[str]]]:
     return docs
 
 
+def damaged(a: str, b: str) -> list[float] | None:
+    """(word share, word-pair share) of two same-language texts when the word statistics
+    alone would call one a damaged copy of the other, else None."""
+    words, word_pairs = word_overlap(a, b)
+    if words >= DAMAGED_WORD_SHARE and word_pairs <= DAMAGED_PAIR_SHARE:
+        return [round(words, 3), round(word_pairs, 3)]
+    return None
+
+
 def check(name: str, text: str, paragraphs: list[tuple[int, int]], out: dict) -> str:
     """Identify one document and record what the checks did; returns its language."""
     guess = identify(text, paragraphs)
@@ -77,9 +86,8 @@ def main() -> None:
         for a, b in combinations(sorted(by_lang), 2):
             if labels[a] != labels[b]:
                 continue
-            words, word_pairs = word_overlap("\n".join(by_lang[a]), "\n".join(by_lang[b]))
-            if words >= DAMAGED_WORD_SHARE and word_pairs <= DAMAGED_PAIR_SHARE:
-                out["damaged_pairs"].append([doc, a, b, round(words, 3), round(word_pairs, 3)])
+            if shares := damaged("\n".join(by_lang[a]), "\n".join(by_lang[b])):
+                out["damaged_pairs"].append([doc, a, b, *shares])
     result["ntrex-world"] = out
     # The sample, read as the build reads it.
     sample = {"documents": 0, "repaired": [], "mixed": [], "split": [], "damaged_pairs": []}
@@ -93,10 +101,8 @@ def main() -> None:
             document.text,
         )
     for (a, (la, ta)), (b, (lb, tb)) in combinations(sorted(texts.items()), 2):
-        if la == lb:
-            words, word_pairs = word_overlap(ta, tb)
-            if words >= DAMAGED_WORD_SHARE and word_pairs <= DAMAGED_PAIR_SHARE:
-                sample["damaged_pairs"].append([a, b, round(words, 3), round(word_pairs, 3)])
+        if la == lb and (shares := damaged(ta, tb)):
+            sample["damaged_pairs"].append([a, b, *shares])
     result["sample"] = sample
     result["seconds"] = round(time.perf_counter() - start, 1)
     for name in ("ntrex-world", "sample"):
