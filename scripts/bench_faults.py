@@ -37,7 +37,7 @@ def ntrex_documents(benchmarks: Path) -> dict[str, dict[str, list[str]]]:
     docs: dict[str, dict[str, list[str]]] = defaultdict(dict)
     for path in sorted((benchmarks / "ntrex-world").glob("*.tsv")):
         with path.open(encoding="utf-8") as handle:
-            for row in csv.DictReader(handle, delimiter="\t"):
+            for row in csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE):
                 docs[row["doc_id"]].setdefault(path.stem, []).append(row["text"])
     return docs
 
