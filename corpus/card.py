@@ -11,7 +11,7 @@ import pyarrow as pa
 from huggingface_hub import DatasetCardData
 
 from corpus.alignment import AlignParams
-from corpus.options import BuildOptions, BuildSummary
+from corpus.options import BuildOptions, BuildSummary, skip_lines
 from corpus.segmentation import segmenter_description
 
 
@@ -244,7 +244,7 @@ def render(
     ]
     if summary.skipped:
         lines += ["## Skipped inputs", ""]
-        lines += [f"- `{s.path}`: {s.reason}" for s in summary.skipped]
+        lines += [f"- {line}" for line in skip_lines(summary.skipped, markdown=True)]
         lines.append("")
     if summary.warnings:
         lines += ["## Warnings", ""]

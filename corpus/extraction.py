@@ -140,12 +140,16 @@ def _restore(text: str) -> str:
     return text
 
 
+_DATE_FROM_METADATA = {"extensive_search": False, "original_date": True}
+
+
 def html_record(key: str, data: bytes, url: str | None = None, date: str | None = None) -> Record:
     """The article of one HTML page: main text, title, date, canonical URL, hreflang links.
 
     The text is trafilatura's extraction with paragraphs on their own lines (tables kept,
     comments dropped). ``url`` and ``date`` from a crawl record take precedence over what the
-    page says about itself only when the page says nothing.
+    page says about itself only when the page says nothing; the page's date is read from its
+    metadata (meta tags, structured data, URL), never from its text.
     """
     html = _protect(decode_file(data))
     try:
@@ -154,6 +158,9 @@ def html_record(key: str, data: bytes, url: str | None = None, date: str | None 
             with_metadata=True,
             include_comments=False,
             include_tables=True,
+            # The date from the page's metadata only: htmldate's extensive search reads
+            # dates out of the text, such as a photo caption's.
+            date_extraction_params=_DATE_FROM_METADATA,
         )
     except Exception as exc:  # lxml or trafilatura rejecting a broken page
         return Record(key, None, data, url=url, date=date, problem=f"unparsable HTML ({exc})")
@@ -206,7 +213,10 @@ def warc_records(path: Path) -> Iterator[Record]:
 
     Streams the file (a crawl can be far larger than memory). Non-HTML responses (images,
     scripts) are passed over silently: a crawl is full of them and none is an article.
-    Redirects and errors (HTTP status other than 2xx) are reported.
+    Redirects and errors (HTTP status other than 2xx) are reported, and so are truncated
+    records: marked ``WARC-Truncated`` by the crawler (a page over its size or time limit),
+    or cut off by the end of the file. A truncated page would be a document that ends
+    mid-sentence, its translation's last sentences left unaligned or misaligned.
     """
     with path.open("rb") as stream:
         yield from _warc_stream(stream)
@@ -226,7 +236,18 @@ def _warc_stream(stream: BinaryIO) -> Iterator[Record]:
         if status is not None and not 200 <= status < 300:
             yield Record(key, None, b"", url=url, date=date, problem=f"HTTP status {status}")
             continue
-        yield html_record(key, record.reader.read(), url, date)
+        body = record.reader.read()
+        if truncated := record.headers.get("WARC-Truncated"):
+            problem = f"truncated record (WARC-Truncated: {truncated}): the page is cut off"
+            yield Record(key, None, b"", url=url, date=date, problem=problem)
+        elif len(body) < record.content_length:
+            problem = (
+                f"truncated record ({len(body)} of {record.content_length} bytes: "
+                "the file ends inside it)"
+            )
+            yield Record(key, None, b"", url=url, date=date, problem=problem)
+        else:
+            yield html_record(key, body, url, date)
 
 
 def jsonl_records(path: Path, fields: FieldNames) -> Iterator[Record]:

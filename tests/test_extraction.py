@@ -366,3 +366,54 @@ def test_a_dataset_name_resolves_to_its_local_hub_snapshot_only(tmp_path, monkey
     result = read_inputs(snapshot, data_files_only=True)
     assert [d.path for d in result.documents] == ["data/train.jsonl#x"]
     assert [s.path for s in result.skipped] == ["README.md"]
+
+
+def test_truncated_warc_records_are_skipped_as_such(tmp_path):
+    body = [
+        "The city council approved next year's budget on Tuesday after a long debate.",
+        "Spending on schools rises by four percent, while road repairs wait until 2027.",
+    ]
+    stream = io.BytesIO()
+    writer = WARCWriter(stream, gzip=False)
+    for n, extra in ((1, {}), (2, {"WARC-Truncated": "length"}), (3, {})):
+        url = f"https://news.example/en/{n}"
+        html = news_page("en", f"Story {n}", body, url, {}).encode()
+        headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+        record = writer.create_warc_record(
+            url,
+            "response",
+            payload=io.BytesIO(html),
+            http_headers=headers,
+            warc_headers_dict=extra,
+        )
+        writer.write_record(record)
+    # The crawl was cut off inside its third record.
+    (tmp_path / "crawl.warc").write_bytes(stream.getvalue()[:-300])
+    result = read_inputs(tmp_path)
+    assert [d.path for d in result.documents] == ["crawl.warc#1"]
+    reasons = {s.path: s.reason for s in result.skipped}
+    assert reasons["crawl.warc#2"] == (
+        "truncated record (WARC-Truncated: length): the page is cut off"
+    )
+    assert reasons["crawl.warc#3"].startswith("truncated record (")
+    assert reasons["crawl.warc#3"].endswith("bytes: the file ends inside it)")
+
+
+def test_a_page_s_date_comes_from_its_metadata_never_its_text():
+    caption = "<figure><figcaption>Photo taken 12 March 2019 by staff</figcaption></figure>"
+    page = news_page(
+        "en",
+        "Budget",
+        ["The council approved the budget after a long debate."],
+        "https://news.example/en/budget",
+        {},
+    )
+    undated = html_record(
+        "1",
+        page.replace("</article>", caption + "</article>").encode(),
+        date="2025-05-01T10:00:00Z",
+    )
+    assert undated.date == "2025-05-01T10:00:00Z"  # the crawl's, not the caption's 2019
+    meta = '<meta property="article:published_time" content="2024-11-02">'
+    dated = html_record("1", page.replace("<head>", "<head>" + meta).encode(), date="2025-05-01")
+    assert dated.date == "2024-11-02"
