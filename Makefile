@@ -7,7 +7,7 @@ BENCHMARKS ?= ../shared/benchmarks
 BENCH_WORK ?= /tmp/corpus-bench
 CHAPTERS ?= 0
 
-.PHONY: install corpus test lint bench bench-align bench-inputs bench-candidates bench-store bench-encoder bench-langs bench-grouping bench-crawl bench-faults bench-scale clean
+.PHONY: install corpus test lint bench bench-align bench-inputs bench-candidates bench-store bench-encoder bench-langs bench-grouping bench-crawl bench-faults bench-langid bench-overhead bench-scale clean
 
 install: $(VENV)/.installed
 
@@ -47,6 +47,16 @@ bench-inputs: install
 # mojibake, flagged mixed, cut into languages, pairs judged damaged copies by their words.
 bench-faults: install
 	$(PY) scripts/bench_faults.py $(BENCHMARKS)
+
+# Wall time and peak RSS of --help, --version, show, export, the sample cold and warm, align.
+bench-overhead: install
+	$(PY) scripts/bench_overhead.py $(BENCHMARKS)
+
+# Language labels per language, with and without heliport's check; MASAKHANE=DIR adds
+# MasakhaNEWS (the data folder of masakhane-io/masakhane-news, read from that path).
+bench-langid: install
+	$(PY) scripts/bench_langid.py $(BENCHMARKS) $(if $(MASAKHANE),--masakhane $(MASAKHANE)) --no-check
+	$(PY) scripts/bench_langid.py $(BENCHMARKS) $(if $(MASAKHANE),--masakhane $(MASAKHANE))
 
 # FAISS candidate search over 10k, 100k and 1M synthetic document vectors.
 bench-candidates: install

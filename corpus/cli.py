@@ -13,7 +13,7 @@ from dataclasses import replace
 from enum import StrEnum
 from importlib.metadata import version
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -21,16 +21,14 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from corpus.embedding import PRECISIONS
 from corpus.errors import CorpusError, UsageError
-from corpus.exporting import FORMATS, export
-from corpus.extraction import DEFAULT_FIELDS
-from corpus.file_alignment import align_files, alignment_text, write_alignment
-from corpus.filtering import FilterOptions
-from corpus.options import BuildOptions, BuildSummary
-from corpus.pipeline import build
-from corpus.reading import DATASET_NAME, cached_dataset, is_uri
-from corpus.showing import show_text
+from corpus.exporting import FORMATS
+
+if TYPE_CHECKING:
+    from corpus.options import BuildSummary
+
+# Each command imports the stages it runs when it runs: `--help`, `--version`, `show` and
+# `export` never pay for the model, the language identifiers or the HTML extractor.
 
 app = typer.Typer(
     add_completion=False,
@@ -58,6 +56,8 @@ PrecisionOption = Annotated[
 
 def _check_precision(precision: str) -> None:
     """Refuse an unknown --precision at once, before any file is read or model loaded."""
+    from corpus.embedding import PRECISIONS
+
     if precision not in PRECISIONS:
         raise fail(f"--precision {precision}: unknown (one of {', '.join(PRECISIONS)})", 2)
 
@@ -127,12 +127,12 @@ def reported_errors() -> Iterator[None]:
 
 def report(summary: BuildSummary, *, table: bool = True) -> None:
     """The build's summary table (``table``) on stderr, then a line per skipped input."""
+    from corpus.options import skip_lines
+
     if table:
         _summary_table(summary)
-    for skipped in summary.skipped:
-        err.print(
-            escape(f"skipped {skipped.path}: {skipped.reason}"), highlight=False, soft_wrap=True
-        )
+    for line in skip_lines(summary.skipped):
+        err.print(escape(f"skipped {line}"), highlight=False, soft_wrap=True)
 
 
 def _summary_table(summary: BuildSummary) -> None:
@@ -243,6 +243,12 @@ def build_command(
     Parquet dumps (one document per row).
     """
     _check_precision(precision)
+    from corpus.extraction import DEFAULT_FIELDS
+    from corpus.filtering import FilterOptions
+    from corpus.options import BuildOptions
+    from corpus.pipeline import build
+    from corpus.reading import DATASET_NAME, cached_dataset, is_uri
+
     if length_ratio is not None and not 0 < length_ratio[0] <= length_ratio[1]:
         raise fail(f"--length-ratio {length_ratio[0]} {length_ratio[1]}: need 0 < MIN <= MAX", 2)
     data_files_only = None
@@ -311,6 +317,8 @@ def show_command(
     """Print aligned sentences side by side with their scores."""
     with reported_errors():
         columns = width or shutil.get_terminal_size((120, 24)).columns
+        from corpus.showing import show_text
+
         typer.echo(show_text(out, pair, article, min_score, limit, columns))
 
 
@@ -329,6 +337,8 @@ def export_command(
 ) -> None:
     """Export one language pair as TMX 1.4b, Moses, JSON lines, Bicleaner TSV or XCES."""
     with reported_errors():
+        from corpus.exporting import export
+
         written = export(out, pair, fmt.value, to)
     for path in written:
         err.print(escape(f"wrote {path} ({path.stat().st_size} bytes)"), highlight=False)
@@ -368,6 +378,9 @@ def align_command(
             raise fail(f"{path}: no such file", 2)
     if fmt is AlignFormat.parquet and out is None:
         raise fail("--format parquet needs --out PATH", 2)
+    from corpus.file_alignment import align_files, alignment_text, write_alignment
+    from corpus.options import BuildOptions
+
     options = BuildOptions(
         model=model, batch_size=batch_size, precision=precision, progress=not quiet
     )

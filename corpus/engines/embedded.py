@@ -61,7 +61,9 @@ class EmbeddedEngine:
                     pa.table({"file": pa.array(names, pa.string())}), root=str(root), fields=fields
                 )
             with self.timed("identify"):
-                table = identify_languages(table, default_model=default_model)
+                table = identify_languages(
+                    table, default_model=default_model, cache_dir=embed.options.cache_dir
+                )
             with self.timed("segment"):
                 table = segment_files(table)
             with self.timed("embed"):

@@ -137,7 +137,11 @@ def _files_dataset(
     return (
         ray.data.from_arrow([pa.table({"file": pa.array(b, pa.string())}) for b in batches])
         .map_batches(read_files, fn_kwargs={"root": str(root), "fields": fields}, **tasks)
-        .map_batches(identify_languages, fn_kwargs={"default_model": default_model}, **tasks)
+        .map_batches(
+            identify_languages,
+            fn_kwargs={"default_model": default_model, "cache_dir": options.cache_dir},
+            **tasks,
+        )
         .map_batches(segment_files, **tasks)
         .map_batches(
             EmbedSentences,
