@@ -13,6 +13,7 @@ import math
 import statistics
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -158,19 +159,26 @@ def in_wrong_script(text: str, scripts: set[str]) -> bool:
     return total > 0 and sum(counts[s] for s in scripts) < 0.1 * total
 
 
-def _looks_like(text: str, lang: str, other: str) -> bool:
+# One text's most likely language and its probability (``langid.detect_text``, or a stored
+# answer of it).
+Detect = Callable[[str], tuple[str, float]]
+
+
+def _looks_like(text: str, lang: str, other: str, detect: Detect) -> bool:
     """The detector confidently says ``text`` (labelled ``lang``) is in ``other``."""
     if len(text) < _MIN_LANGID_CHARS:
         return False
-    guess, prob = detect_text(text)
+    guess, prob = detect(text)
     own, foreign = base_language(lang), base_language(other)
     return prob >= _LANGID_CONFIDENT and guess != own and guess == foreign
 
 
 def filter_pairs(
-    table: pa.Table, langs: tuple[str, str], options: FilterOptions
+    table: pa.Table, langs: tuple[str, str], options: FilterOptions, detect: Detect = detect_text
 ) -> tuple[pa.Table, FilterReport]:
-    """Rows that pass every filter, and what each filter removed and learned."""
+    """Rows that pass every filter, and what each filter removed and learned. ``detect``
+    identifies one sentence's language (a build passes ``stages.SentenceLanguages``, which
+    keeps the answers in the cache folder)."""
     la, lb = langs
     translation = table.column("translation").combine_chunks()
     texts_a, texts_b = translation.field(la).to_pylist(), translation.field(lb).to_pylist()
@@ -187,7 +195,7 @@ def filter_pairs(
     close = close_languages(la, lb)
     if options.drop_untranslated and not close:
         other_language = [
-            _looks_like(b, lb, la) or _looks_like(a, la, lb)
+            _looks_like(b, lb, la, detect) or _looks_like(a, la, lb, detect)
             for a, b in zip(texts_a, texts_b, strict=True)
         ]
         judged = sum(len(a) >= _MIN_LANGID_CHARS for a in texts_a) or 1

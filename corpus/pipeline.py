@@ -55,6 +55,7 @@ from corpus.spill import FileFacts, FileSpill, SpilledFile, SpilledFiles, facts_
 from corpus.stages import (
     EmbedOptions,
     EmbedSentences,
+    SentenceLanguages,
     align_articles,
     align_input_schema,
     article_pairs,
@@ -149,7 +150,7 @@ def _build(input_dir: Path | str, out: Path, options: BuildOptions) -> BuildSumm
         names, skipped = list_inputs(input_dir, data_files_only=options.data_files_only)
     if not names:
         raise CorpusError(f"{input_dir}: no readable text files")
-    cache_dir = (options.cache_dir or default_cache_dir(out)) if options.cache else None
+    cache_dir = _cache_folder(out, options)
     embed = EmbedSentences(
         EmbedOptions(
             model=options.model,
@@ -318,13 +319,19 @@ def _group_align_write(
     counts: dict[str, int] = {}
     plotted: dict[str, pa.Table] = {}  # per pair config: its plot_columns
     data_files: dict[str, list[str]] = {}
+    detect = SentenceLanguages(_cache_folder(out, options))
     with atomic_output(out, force=options.force) as staging:
         for name in [*sorted(pairs), "multiway"]:
             table = rows.read(name)
             if name in pairs:
                 langs = pairs[name]
                 with clock("filter"):
-                    table, report = filter_pairs(table, langs, options.filters)
+                    translation = table.column("translation").combine_chunks()
+                    detect.prefetch(
+                        [t for lang in langs for t in translation.field(lang).to_pylist()]
+                    )
+                    table, report = filter_pairs(table, langs, options.filters, detect)
+                    detect.flush()
                 removed[name] = dict(report.removed)
                 ratios[name] = report.length_ratio
                 if report.close_languages:
@@ -360,6 +367,7 @@ def _group_align_write(
             length_ratios=ratios,
             close_pairs=close_pairs,
         )
+        summary.warnings.extend(w for w in detect.warnings if w not in summary.warnings)
         with clock("write"):
             card_text = card.render(
                 summary,
@@ -367,7 +375,7 @@ def _group_align_write(
                 model=files.model,
                 options=options,
                 tables=plotted,
-                figures=write_plots(plotted, staging),
+                figures=write_plots(plotted, staging, _cache_folder(out, options)),
                 sentences_per_lang=_sentences_per_lang(facts),
                 data_files=data_files,
                 articles=articles_table,
@@ -562,6 +570,12 @@ def _align_input(article_id: str, files: list[int], n_members: int, view: Spille
     )
 
 
+def _cache_folder(out: Path, options: BuildOptions) -> Path | None:
+    """The folder of the build's stores (embeddings, languages, alignments); None with
+    ``--no-cache``."""
+    return (options.cache_dir or default_cache_dir(out)) if options.cache else None
+
+
 @contextmanager
 def _alignment_cache(
     out: Path, options: BuildOptions, files: _Files
@@ -570,8 +584,8 @@ def _alignment_cache(
     or None when caching is off or the folder is unusable (warned of once, as the embed
     stage does)."""
     store = None
-    if options.cache:
-        folder = options.cache_dir or default_cache_dir(out)
+    folder = _cache_folder(out, options)
+    if folder is not None:
         try:
             store = AlignmentStore(folder, files.model)
         except OSError as exc:

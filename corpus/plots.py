@@ -8,7 +8,10 @@ heatmap, pairs against types, so no colour cycle ever repeats.
 
 from __future__ import annotations
 
+import hashlib
 import math
+import shutil
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -72,11 +75,10 @@ def _mark_median(ax: plt.Axes, values: np.ndarray, fmt: str) -> None:
     )
 
 
-def _save(fig: plt.Figure, folder: Path, stem: str) -> str:
+def _save(fig: plt.Figure, folder: Path, stem: str) -> None:
     fig.savefig(folder / f"{stem}.png", dpi=DPI)
     fig.savefig(folder / f"{stem}.svg")
     plt.close(fig)
-    return f"{stem}.png"
 
 
 def plot_columns(table: pa.Table, langs: Sequence[str]) -> pa.Table:
@@ -95,15 +97,69 @@ def plot_columns(table: pa.Table, langs: Sequence[str]) -> pa.Table:
     )
 
 
-def write_plots(tables: dict[str, pa.Table], folder: Path) -> dict[str, str]:
+# The card's figures: file stem and title.
+FIGURES = (
+    ("scores", "Score histogram per language pair (red: median)"),
+    ("align_types", "Alignment-type distribution (% of rows per pair)"),
+    ("lengths", "Length agreement: log2 character-length ratio per pair (red: median)"),
+)
+
+
+def write_plots(
+    tables: dict[str, pa.Table], folder: Path, cache: Path | None = None
+) -> dict[str, str]:
     """Write the card's figures for the pair configs in ``tables`` (name -> its
     ``plot_columns``) into ``folder``: ``scores``, ``align_types`` and ``lengths``, each
     ``.png`` (300 dpi) and ``.svg``. Returns {title: PNG file name}; the SVG has the same
-    stem."""
+    stem.
+
+    With ``cache`` (the build's cache folder), figures drawn from the same columns by the
+    same code and matplotlib are copied from ``cache/figures/<key>/`` instead of drawn
+    again (drawing them is most of an unchanged rebuild's time)."""
     names = sorted(tables)
     if not names:
         return {}
-    figures = {}
+    stored = None if cache is None else cache / "figures" / _figures_key(tables)
+    files = [f"{stem}.{ext}" for stem, _ in FIGURES for ext in ("png", "svg")]
+    if stored is not None and all((stored / name).is_file() for name in files):
+        for name in files:
+            shutil.copyfile(stored / name, folder / name)
+    else:
+        _draw(tables, names, folder)
+        if stored is not None:
+            _keep(folder, files, stored)
+    return {title: f"{stem}.png" for stem, title in FIGURES}
+
+
+def _figures_key(tables: dict[str, pa.Table]) -> str:
+    """sha256 of what the figures show and how they are drawn."""
+    digest = hashlib.sha256(Path(__file__).read_bytes() + matplotlib.__version__.encode())
+    for name in sorted(tables):
+        sink = pa.BufferOutputStream()
+        table = tables[name].combine_chunks()
+        with pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+        digest.update(name.encode() + b"\0" + sink.getvalue().to_pybytes())
+    return digest.hexdigest()[:32]
+
+
+def _keep(folder: Path, files: list[str], stored: Path) -> None:
+    """Copy the figures into the cache, whole or not at all (a folder renamed into place).
+    A cache that cannot be written only costs the next build a drawing: the figures are in
+    the output already."""
+    staging = None
+    try:
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".tmp-", dir=stored.parent))
+        for name in files:
+            shutil.copyfile(folder / name, staging / name)
+        staging.rename(stored)
+    except OSError:  # no space, read-only, or a concurrent build renamed its copy first
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _draw(tables: dict[str, pa.Table], names: list[str], folder: Path) -> None:
 
     fig, axes = _panels(len(names))
     for ax, name in zip(axes, names, strict=True):
@@ -112,7 +168,7 @@ def write_plots(tables: dict[str, pa.Table], folder: Path) -> dict[str, str]:
         ax.set(title=f"{name} (n={len(scores):,})", xlabel="score", ylabel="pairs", xlim=(0, 1))
         ax.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
         _mark_median(ax, scores, ".2f")
-    figures["Score histogram per language pair (red: median)"] = _save(fig, folder, "scores")
+    _save(fig, folder, "scores")
 
     types = sorted(
         {t for n in names for t in tables[n].column("align_type").to_pylist()},
@@ -135,7 +191,7 @@ def write_plots(tables: dict[str, pa.Table], folder: Path) -> dict[str, str]:
     ax.set_yticks(range(len(names)), names)
     ax.set(title="Alignment types (% of each pair's rows)", xlabel="sentences per side")
     fig.colorbar(image, ax=ax, label="% of pairs", shrink=0.8)
-    figures["Alignment-type distribution (% of rows per pair)"] = _save(fig, folder, "align_types")
+    _save(fig, folder, "align_types")
 
     # Length agreement: the log ratio of character counts, one density per pair. Its centre
     # differs by script (Chinese is far shorter than English), so no diagonal is drawn;
@@ -152,7 +208,4 @@ def write_plots(tables: dict[str, pa.Table], folder: Path) -> dict[str, str]:
         ax.set_xlim(-RATIO_RANGE, RATIO_RANGE)
         ax.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
         _mark_median(ax, ratio, "+.2f")
-    figures["Length agreement: log2 character-length ratio per pair (red: median)"] = _save(
-        fig, folder, "lengths"
-    )
-    return figures
+    _save(fig, folder, "lengths")

@@ -40,6 +40,7 @@ from corpus.langid import (
     MIN_CONFIDENCE,
     LanguageGuess,
     base_language,
+    detect_text,
     identify,
     language_parts,
 )
@@ -296,6 +297,43 @@ def _language_store(cache_dir: Path | None) -> tuple[LanguageStore | None, list[
         return LanguageStore(cache_dir, identifier_id()), []
     except OSError as exc:
         return None, [f"{cache_dir}: language cache unusable ({exc.strerror or exc})"]
+
+
+class SentenceLanguages:
+    """``langid.detect_text`` with its answers kept in the language store, for the filters'
+    per-sentence identification: a rebuild reads back what an earlier build found
+    (``prefetch`` scans the store once for a config's texts) instead of loading lingua's
+    models to find it again. ``flush`` stores the new answers; ``warnings`` are the store's."""
+
+    def __init__(self, cache_dir: Path | None) -> None:
+        self.store, self.warnings = _language_store(cache_dir)
+        self._known: dict[str, tuple[str, float]] = {}
+        self._new: dict[bytes, str] = {}
+
+    @staticmethod
+    def _key(text: str) -> bytes:
+        return hashlib.sha256(f"{identifier_id()}\0sentence\0{text}".encode()).digest()
+
+    def prefetch(self, texts: Sequence[str]) -> None:
+        if self.store is None:
+            return
+        todo = {self._key(t): t for t in set(texts) if t not in self._known}
+        for key, found in self.store.get(list(todo)).items():
+            lang, prob = json.loads(found)
+            self._known[todo[key]] = (lang, prob)
+
+    def __call__(self, text: str) -> tuple[str, float]:
+        if text not in self._known:
+            self._known[text] = detect_text(text)
+            if self.store is not None:
+                self._new[self._key(text)] = json.dumps(list(self._known[text]))
+        return self._known[text]
+
+    def flush(self) -> None:
+        if self.store is not None:
+            self.store.put(self._new)
+            self._new = {}
+            self.warnings += [w for w in self.store.warnings if w not in self.warnings]
 
 
 def _identified_rows(

@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pyarrow as pa
+import pytest
 from PIL import Image
 
 from corpus.plots import COLUMNS, DPI, PANEL, plot_columns, write_plots
@@ -53,3 +54,22 @@ def test_a_pair_without_rows_still_plots(tmp_path):
     tables["en-sv"] = tables["en-sv"].slice(0, 0)
     assert len(write_plots(tables, tmp_path)) == 3
     assert write_plots({}, tmp_path / "none") == {}
+
+
+def test_figures_of_unchanged_columns_are_copied_from_the_cache(tmp_path, monkeypatch):
+    from corpus import plots
+
+    tables = pair_tables(["ar", "sv"])
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = write_plots(tables, tmp_path / "a", tmp_path / "cache")
+
+    def no_drawing(*args):
+        raise AssertionError("drawn again")
+
+    monkeypatch.setattr(plots, "_draw", no_drawing)
+    assert write_plots(tables, tmp_path / "b", tmp_path / "cache") == first
+    for name in ("scores.png", "scores.svg", "lengths.png", "align_types.svg"):
+        assert (tmp_path / "b" / name).read_bytes() == (tmp_path / "a" / name).read_bytes()
+    with pytest.raises(AssertionError, match="drawn again"):  # other rows: drawn
+        write_plots(pair_tables(["ar", "sv"], rows=41), tmp_path / "b", tmp_path / "cache")

@@ -111,3 +111,21 @@ def test_identification_is_read_back_from_the_language_store(tmp_path, monkeypat
     assert again.equals(first)
     with pytest.raises(AssertionError, match="identified again"):
         identify_languages(files, cache_dir=tmp_path / "other")
+
+
+def test_sentence_languages_are_read_back_from_the_language_store(tmp_path, monkeypatch):
+    from corpus import stages
+
+    texts = ["Det regnade hela natten i Göteborg.", "It rained all night in Gothenburg."]
+    first = stages.SentenceLanguages(tmp_path)
+    found = [first(t) for t in texts]
+    assert [lang for lang, _ in found] == ["sv", "en"]
+    first.flush()
+
+    def fail(text):
+        raise AssertionError(f"{text!r} identified again")
+
+    monkeypatch.setattr(stages, "detect_text", fail)
+    again = stages.SentenceLanguages(tmp_path)
+    again.prefetch(texts)
+    assert [again(t) for t in texts] == found
