@@ -5,7 +5,7 @@ languages, 61 articles each, one file per article and language) and the sample a
 
 - mojibake repair at reading (``reading.normalise_text``, ftfy): documents changed;
 - language identification: documents flagged mixed, and how many of them are cut into
-  language parts (``langid.language_parts``), with the parts;
+  language parts (``stages.identification_of``, as the identify stage cuts them), with the parts;
 - damaged copies (``grouping.word_overlap`` against ``DAMAGED_WORD_SHARE`` and
   ``DAMAGED_PAIR_SHARE``): pairs of renderings of one article identified as one language
   that the word statistics alone would call damaged (the build also needs their
@@ -28,8 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 from corpus.grouping import DAMAGED_PAIR_SHARE, DAMAGED_WORD_SHARE, word_overlap  # noqa: E402
-from corpus.langid import identify, language_parts  # noqa: E402
-from corpus.reading import normalise_text, read_inputs  # noqa: E402
+from corpus.reading import Document, normalise_text, read_inputs  # noqa: E402
+from corpus.stages import identification_of  # noqa: E402
 
 
 def ntrex_documents(benchmarks: Path) -> dict[str, dict[str, list[str]]]:
@@ -52,14 +52,15 @@ def damaged(a: str, b: str) -> list[float] | None:
 
 
 def check(name: str, text: str, paragraphs: list[tuple[int, int]], out: dict) -> str:
-    """Identify one document and record what the checks did; returns its language."""
-    guess = identify(text, paragraphs)
+    """Identify one document as the identify stage does (``stages.identification_of``) and
+    record what the checks did; returns its language."""
+    found = identification_of(Document(name, text, "", "utf-8", tuple(paragraphs)))
+    guess = found.guess
     out["documents"] += 1
     if guess.mixed:
-        parts = language_parts(text, paragraphs)
-        out["mixed"].append({"document": name, "lang": guess.lang, "parts": len(parts)})
-        if len(parts) > 1:
-            out["split"].append({"document": name, "parts": [p for p, _ in parts]})
+        out["mixed"].append({"document": name, "lang": guess.lang, "parts": len(found.parts)})
+        if found.parts:
+            out["split"].append({"document": name, "parts": [p for p, _, _ in found.parts]})
     return guess.lang
 
 
