@@ -80,9 +80,9 @@ MIN_CONFIDENCE = 0.02
 # their lowest; languages no identifier knows, 1.64 at most (Hausa called Kanuri) and 1.47
 # (Kirundi called Luganda). Between the two: ``und``.
 HELIPORT_DECISIVE = 2.0
-# fastText's probability of its first answer for a whole file at or above which a label is
-# not checked by heliport (where fastText knows several languages of the file's script): no
-# MasakhaNEWS article in a language it does not know reached it (Igbo 0.73 at most, Oromo
+# fastText's probability for a whole file at or above which its answer, when it is the file's
+# label, is not checked by heliport (where fastText knows several languages of the script):
+# no MasakhaNEWS article in a language it does not know reached it (Igbo 0.73 at most, Oromo
 # 0.57, Hausa 0.37), while most articles of languages it knows do (ntrex-world: all of 31
 # of its 52 languages).
 TRUSTED = 0.9
@@ -157,11 +157,14 @@ def _languages_in(script: str | None) -> tuple[int, int]:
     )
 
 
-def _doubtful(text: str) -> bool:
-    """Whether fastText's answer for ``text`` needs heliport's check: fastText gives it under
-    ``TRUSTED``, or knows one language of the text's script where heliport knows more (its
-    Amharic, at 0.999 for Tigrinya, is then the only answer it has)."""
-    if float(_fasttext().detect(text, k=1)[0]["score"]) < TRUSTED:
+def _doubtful(lang: str, text: str) -> bool:
+    """Whether the label ``lang`` of ``text`` needs heliport's check: fastText's answer for
+    the whole text is another language (the paragraphs' vote, where lingua decides, can
+    differ: English news full of Sinhalese names voted Tagalog), or fastText gives it under
+    ``TRUSTED``, or fastText knows one language of the text's script where heliport knows
+    more (its Amharic, at 0.999 for Tigrinya, is then the only answer it has)."""
+    best = _fasttext().detect(text, k=1)[0]
+    if not close_languages(str(best["lang"]), lang) or float(best["score"]) < TRUSTED:
         return True
     fasttext, heliport_ = _languages_in(main_script(text))
     return fasttext < 2 and heliport_ > fasttext
@@ -176,7 +179,7 @@ def _checked(lang: str, text: str) -> str:
 
     heliport holds 850 MB of models once loaded: it is loaded at the first doubtful file."""
     text = _detector_text(text)
-    if not _heliport_knows(lang) or not _doubtful(text):
+    if not _heliport_knows(lang) or not _doubtful(lang, text):
         return lang
     ranked = _heliport().identify_topk_with_score(text, 2)
     if not ranked:  # no letters heliport models

@@ -136,8 +136,8 @@ def main() -> None:
     consulted = Counter()
     doubtful = langid._doubtful
 
-    def counted(text: str) -> bool:
-        consulted[answer := doubtful(text)] += 1
+    def counted(lang: str, text: str) -> bool:
+        consulted[answer := doubtful(lang, text)] += 1
         return answer
 
     langid._doubtful = counted

@@ -196,5 +196,7 @@ def test_a_confident_label_is_not_checked():
     from corpus.langid import _detector_text, _doubtful
 
     english = "The council approved the new budget on Tuesday after a long debate about schools."
-    assert not _doubtful(_detector_text(english))
-    assert _doubtful(_detector_text(HAUSA))
+    assert not _doubtful("en", _detector_text(english))
+    assert _doubtful("en", _detector_text(HAUSA))
+    # fastText sure of another language than the paragraphs' vote: checked.
+    assert _doubtful("tl", _detector_text(english))
