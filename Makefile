@@ -53,10 +53,12 @@ bench-overhead: install
 	$(PY) scripts/bench_overhead.py $(BENCHMARKS)
 
 # Language labels per language, with and without heliport's check; MASAKHANE=DIR adds
-# MasakhaNEWS (the data folder of masakhane-io/masakhane-news, read from that path).
+# MasakhaNEWS (the data folder of masakhane-io/masakhane-news), CRAWL=DIR the EmbDA crawls
+# (its fernando_data folder), both read from those paths.
+LANGID_SETS = $(if $(MASAKHANE),--masakhane $(MASAKHANE)) $(if $(CRAWL),--crawl $(CRAWL))
 bench-langid: install
-	$(PY) scripts/bench_langid.py $(BENCHMARKS) $(if $(MASAKHANE),--masakhane $(MASAKHANE)) --no-check
-	$(PY) scripts/bench_langid.py $(BENCHMARKS) $(if $(MASAKHANE),--masakhane $(MASAKHANE))
+	$(PY) scripts/bench_langid.py $(BENCHMARKS) $(LANGID_SETS) --no-check
+	$(PY) scripts/bench_langid.py $(BENCHMARKS) $(LANGID_SETS)
 
 # FAISS candidate search over 10k, 100k and 1M synthetic document vectors.
 bench-candidates: install

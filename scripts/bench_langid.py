@@ -1,8 +1,8 @@
 """Language labels per file, per language: ntrex-world's 52 languages and, optionally,
 MasakhaNEWS (African news; languages that fastText and lingua have no model of).
 
-    python scripts/bench_langid.py BENCHMARKS [--masakhane DIR] [--docs N] [--no-check]
-        [--json output/bench/langid.json]
+    python scripts/bench_langid.py BENCHMARKS [--masakhane DIR] [--crawl DIR] [--docs N]
+        [--no-check] [--json output/bench/langid.json]
 
 Each document (an ntrex-world article, lines as paragraphs; a MasakhaNEWS article, headline
 and text as two paragraphs: the first ``--docs`` with text of each language's ``dev.tsv``) is
@@ -13,7 +13,9 @@ named) or wrong (an unrelated language's code). A language none of the identifie
 of (fastText lid.176, lingua, heliport) is right only as ``und``. ``--no-check`` labels without
 heliport's check (``langid._checked``), as before it existed.
 
-``--masakhane`` is the ``data`` folder of the public repository masakhane-io/masakhane-news
+``--crawl`` is the ``fernando_data`` folder of the public repository EternalEdenn/EmbDA:
+the labels of its Army, Hiru and ITN pages per language folder (read from that path, never
+copied). ``--masakhane`` is the ``data`` folder of the public repository masakhane-io/masakhane-news
 (read from that path, never copied). Results are merged into the JSON under the name of the
 run (``check`` or ``no-check``).
 """
@@ -123,10 +125,27 @@ def ntrex_by_language(benchmarks: Path) -> dict[str, list[list[str]]]:
     return by_language
 
 
+def crawl_labels(folder: Path) -> dict[str, dict[str, int]]:
+    """Per site of an EmbDA crawl folder (``fernando_data``: Army, Hiru, ITN; the fourth
+    site is our acceptance check and never read), how many pages of each language folder got
+    each label: {"Army": {"en->en": 2081, "en->tl": 0, ...}}."""
+    from bench_crawl import read_site
+
+    out = {}
+    for site in ("Army", "Hiru", "ITN"):
+        texts, _ = read_site(folder / site)
+        labels = Counter()
+        for (lang, _), text in texts.items():
+            labels[f"{lang}->{label([x for x in text.splitlines() if x.strip()])}"] += 1
+        out[site] = dict(sorted(labels.items()))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("benchmarks", type=Path)
     parser.add_argument("--masakhane", type=Path, help="masakhane-news's data folder")
+    parser.add_argument("--crawl", type=Path, help="EmbDA's fernando_data folder")
     parser.add_argument("--docs", type=int, default=60, help="MasakhaNEWS articles per language")
     parser.add_argument("--no-check", action="store_true", help="without heliport's check")
     parser.add_argument("--json", type=Path, default=ROOT / "output" / "bench" / "langid.json")
@@ -145,6 +164,8 @@ def main() -> None:
     sets = {"ntrex-world": score(ntrex_by_language(args.benchmarks))}
     if args.masakhane:
         sets["masakhanews"] = score(masakhane_documents(args.masakhane, args.docs))
+    if args.crawl:
+        sets["embda-crawl"] = crawl_labels(args.crawl)
     run = {
         "sets": sets,
         "seconds": round(time.perf_counter() - start, 1),
@@ -159,6 +180,10 @@ def main() -> None:
     args.json.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
     for set_name, langs in sets.items():
         print(f"\n{set_name} ({name})\n")
+        if set_name == "embda-crawl":
+            for site, labels in langs.items():
+                print(f"{site}: {', '.join(f'{k} {v}' for k, v in labels.items())}")
+            continue
         print("| language | expected | files | right | close | und | wrong | labels |")
         print("| --- | --- | --- | --- | --- | --- | --- | --- |")
         for code, r in langs.items():

@@ -254,3 +254,19 @@ def test_a_file_of_alternating_languages_is_cut_into_its_languages(tmp_path):
     assert len(sides) >= 10
     for side in sides:
         assert side in german_text and side not in english_text, side
+
+
+def test_a_language_no_identifier_knows_is_labelled_und_never_a_neighbour(tmp_path):
+    # Hausa: fastText and lingua have no model of it and call it Ido or Swahili; heliport
+    # has none either. It is und_Latn with a warning, never yo, io or sw.
+    from corpus.stages import read_files
+    from tests.test_langid import HAUSA
+
+    (tmp_path / "b.txt").write_text(HAUSA + "\n")
+    files = identify_languages(read_files(pa.table({"file": ["b.txt"]}), root=str(tmp_path)))
+    [row] = files.to_pylist()
+    assert row["lang"] == "und_Latn" and row["skipped"] is None
+    assert row["warnings"] == [
+        "b.txt: language not identified (no identifier here knows it, or they disagree): "
+        "labelled und_Latn, undetermined in its script"
+    ]
