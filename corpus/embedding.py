@@ -95,7 +95,7 @@ class _Deferred:
     ``dim``, ``version`` and ``weights``, which name its embeddings, are known before."""
 
     def __init__(self, load: Callable[[], Backend], dim: int, version: str) -> None:
-        self._load: Callable[[], Backend] | None = load
+        self._load = load
         self._backend: Backend | None = None
         self.dim, self.version, self.weights = dim, version, ""
 

@@ -148,11 +148,16 @@ def _usual_script(lang: str) -> str | None:
 
 
 @cache
+def fasttext_languages() -> frozenset[str]:
+    """The languages fastText's model knows (its answers for any text, all of them ranked)."""
+    return frozenset(str(r["lang"]) for r in _fasttext().detect("a", k=1000))
+
+
+@cache
 def _languages_in(script: str | None) -> tuple[int, int]:
     """How many languages usually written in ``script`` fastText and heliport know."""
-    fasttext = {str(r["lang"]) for r in _fasttext().detect("a", k=1000)}
     return (
-        sum(_usual_script(lang) == script for lang in fasttext),
+        sum(_usual_script(lang) == script for lang in fasttext_languages()),
         sum(_usual_script(lang) == script for lang in _heliport_languages()),
     )
 

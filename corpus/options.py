@@ -46,7 +46,7 @@ def skip_lines(skipped: list[Skipped], *, markdown: bool = False) -> list[str]:
 
     by_container: dict[str, list[Skipped]] = defaultdict(list)
     for s in skipped:
-        by_container[s.path.split("#")[0] if "#" in s.path else s.path].append(s)
+        by_container[s.path.split("#")[0]].append(s)
     lines = []
     for container, items in by_container.items():
         if len(items) <= SKIPS_LISTED:

@@ -54,9 +54,8 @@ def expected(code: str) -> str:
 
 def known(lang: str) -> bool:
     """Whether any identifier here has a model of ``lang``."""
-    fasttext = {str(r["lang"]) for r in langid._fasttext().detect("a", k=1000)}
     return (
-        lang.split("_")[0] in fasttext
+        lang.split("_")[0] in langid.fasttext_languages()
         or langid._lingua_language(lang.split("_")[0]) is not None
         or langid._heliport_knows(lang.split("_")[0])
     )
