@@ -22,7 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from corpus.errors import CorpusError, UsageError
-from corpus.exporting import FORMATS
+from corpus.outputs.exports import FORMATS
 
 if TYPE_CHECKING:
     from corpus.options import BuildSummary
@@ -56,7 +56,7 @@ PrecisionOption = Annotated[
 
 def _check_precision(precision: str) -> None:
     """Refuse an unknown --precision at once, before any file is read or model loaded."""
-    from corpus.embedding import PRECISIONS
+    from corpus.embedding.encoder import PRECISIONS
 
     if precision not in PRECISIONS:
         raise fail(f"--precision {precision}: unknown (one of {', '.join(PRECISIONS)})", 2)
@@ -243,11 +243,11 @@ def build_command(
     Parquet dumps (one document per row).
     """
     _check_precision(precision)
-    from corpus.extraction import DEFAULT_FIELDS
-    from corpus.filtering import FilterOptions
+    from corpus.inputs.extraction import DEFAULT_FIELDS
+    from corpus.inputs.reading import DATASET_NAME, cached_dataset, is_uri
     from corpus.options import BuildOptions
+    from corpus.outputs.filters import FilterOptions
     from corpus.pipeline import build
-    from corpus.reading import DATASET_NAME, cached_dataset, is_uri
 
     if length_ratio is not None and not 0 < length_ratio[0] <= length_ratio[1]:
         raise fail(f"--length-ratio {length_ratio[0]} {length_ratio[1]}: need 0 < MIN <= MAX", 2)
@@ -317,7 +317,7 @@ def show_command(
     """Print aligned sentences side by side with their scores."""
     with reported_errors():
         columns = width or shutil.get_terminal_size((120, 24)).columns
-        from corpus.showing import show_text
+        from corpus.outputs.showing import show_text
 
         typer.echo(show_text(out, pair, article, min_score, limit, columns))
 
@@ -337,7 +337,7 @@ def export_command(
 ) -> None:
     """Export one language pair as TMX 1.4b, Moses, JSON lines, Bicleaner TSV or XCES."""
     with reported_errors():
-        from corpus.exporting import export
+        from corpus.outputs.exports import export
 
         written = export(out, pair, fmt.value, to)
     for path in written:
@@ -378,7 +378,7 @@ def align_command(
             raise fail(f"{path}: no such file", 2)
     if fmt is AlignFormat.parquet and out is None:
         raise fail("--format parquet needs --out PATH", 2)
-    from corpus.file_alignment import align_files, alignment_text, write_alignment
+    from corpus.alignment.file_alignment import align_files, alignment_text, write_alignment
     from corpus.options import BuildOptions
 
     options = BuildOptions(

@@ -7,9 +7,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from corpus.extraction import DEFAULT_FIELDS, FieldNames
-from corpus.filtering import FilterOptions, LengthRatio
-from corpus.reading import Skipped
+from corpus.inputs.extraction import DEFAULT_FIELDS, FieldNames
+from corpus.inputs.reading import Skipped
+from corpus.outputs.filters import FilterOptions, LengthRatio
 
 
 @dataclass(frozen=True)

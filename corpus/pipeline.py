@@ -32,26 +32,30 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
-from corpus import alignment, card
-from corpus.alignment import AlignParams, multiway
-from corpus.embedding import DEFAULT_MODEL, model_folder
+from corpus.alignment import sentence_alignment
+from corpus.alignment.grouping import Grouping, group_articles, near_duplicates
+from corpus.alignment.sentence_alignment import AlignParams, multiway
+from corpus.embedding.encoder import DEFAULT_MODEL, model_folder
+from corpus.embedding.store import AlignmentStore, default_cache_dir
 from corpus.engines import Engine
 from corpus.engines.embedded import EmbeddedEngine
+from corpus.engines.spill import FileFacts, FileSpill, SpilledFile, SpilledFiles, facts_of
 from corpus.errors import CorpusError, UsageError
-from corpus.filtering import LengthRatio, filter_pairs
-from corpus.grouping import Grouping, group_articles, near_duplicates
+from corpus.inputs.reading import ExactDuplicates, Skipped, list_inputs
+from corpus.inputs.url_matching import url_candidates
 from corpus.options import BuildOptions, BuildSummary
-from corpus.output_folder import (
+from corpus.outputs import card
+from corpus.outputs.figures import plot_columns, write_plots
+from corpus.outputs.filters import LengthRatio, filter_pairs
+from corpus.outputs.folder import (
     atomic_output,
     check_output,
     output_lock,
     pause_point,
     work_folder,
 )
-from corpus.plots import plot_columns, write_plots
-from corpus.reading import ExactDuplicates, Skipped, list_inputs
+from corpus.outputs.writing import write_config, write_table
 from corpus.records import Bead, MultiBead
-from corpus.spill import FileFacts, FileSpill, SpilledFile, SpilledFiles, facts_of
 from corpus.stages import (
     EmbedOptions,
     EmbedSentences,
@@ -62,10 +66,7 @@ from corpus.stages import (
     document_of,
     pair_beads,
 )
-from corpus.store import AlignmentStore, default_cache_dir
 from corpus.tables import ARTICLES_SCHEMA, SENTENCES_SCHEMA, bead_table
-from corpus.url_matching import url_candidates
-from corpus.writing import write_config, write_table
 
 # Sentences per Parquet row group of sentences.parquet, written as the spill is read back.
 SENTENCE_ROWS_PER_WRITE = 50_000
@@ -449,7 +450,7 @@ def _first_sentence_ids(facts: list[FileFacts]) -> list[int]:
 
 # What an alignment depends on besides its input: the aligner's code and parameters.
 _ALIGNER_ID = hashlib.sha256(
-    Path(alignment.__file__).read_bytes() + repr(AlignParams()).encode()
+    Path(sentence_alignment.__file__).read_bytes() + repr(AlignParams()).encode()
 ).digest()
 
 

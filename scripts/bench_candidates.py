@@ -1,5 +1,5 @@
 """Candidate-search benchmark: FAISS nearest neighbours over 10k, 100k and 1M synthetic
-document vectors (``corpus.neighbours.nearest``), in the shape grouping uses it: every
+document vectors (``corpus.alignment.neighbours.nearest``), in the shape grouping uses it: every
 document of one language queries the index of another language for its k nearest.
 
     python scripts/bench_candidates.py [--sizes 10000 100000 1000000] [--k 10]
@@ -28,7 +28,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
-from corpus.neighbours import EXACT_LIMIT, NPROBE, nearest  # noqa: E402
+from corpus.alignment.neighbours import EXACT_LIMIT, NPROBE, nearest  # noqa: E402
 
 DIM = 384
 RECALL_QUERIES = 2_000

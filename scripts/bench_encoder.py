@@ -81,7 +81,7 @@ def worker_encode(precision: str, threads: str, texts_file: str, rows_file: str)
     """Embed the texts once (after a warm-up batch); wall and process CPU time."""
     import torch
 
-    from corpus.embedding import load_encoder
+    from corpus.embedding.encoder import load_encoder
 
     if threads == "1":
         torch.set_num_threads(1)
@@ -125,7 +125,7 @@ def worker_peak() -> dict:
 def worker_quality(precision: str, benchmarks: str, chapters: str) -> dict:
     from bench_align import bible, textberg
 
-    from corpus.embedding import load_encoder
+    from corpus.embedding.encoder import load_encoder
 
     encoder = load_encoder(precision=precision)
     root = Path(benchmarks)
@@ -172,7 +172,7 @@ def main() -> None:
     texts_file = work / "texts.json"
     texts_file.write_text(json.dumps(texts), encoding="utf-8")
 
-    from corpus.embedding import load_encoder, model_text
+    from corpus.embedding.encoder import load_encoder, model_text
 
     # Real tokens (prompt and special tokens included, no padding), as both runtimes run them.
     backend = load_encoder(precision="float32").backend

@@ -27,8 +27,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
-from corpus.grouping import DAMAGED_PAIR_SHARE, DAMAGED_WORD_SHARE, word_overlap  # noqa: E402
-from corpus.reading import Document, normalise_text, read_inputs  # noqa: E402
+from corpus.alignment.grouping import DAMAGED_PAIR_SHARE, DAMAGED_WORD_SHARE, word_overlap  # noqa: E402
+from corpus.inputs.reading import Document, normalise_text, read_inputs  # noqa: E402
 from corpus.stages import identification_of  # noqa: E402
 
 

@@ -39,7 +39,7 @@ def texts(n: int) -> list[str]:
 
 def cpu_reference(path: Path) -> None:
     """Worker: float32 embeddings of the first REFERENCE texts on the CPU, saved to ``path``."""
-    from corpus.embedding import load_encoder
+    from corpus.embedding.encoder import load_encoder
 
     encoder = load_encoder(None, "float32")
     np.save(path, encoder.encode(texts(REFERENCE)))
@@ -56,7 +56,7 @@ def main() -> None:
     args = parser.parse_args()
     import torch
 
-    from corpus.embedding import GPU_TOKEN_BUDGET, TOKEN_BUDGET, load_encoder
+    from corpus.embedding.encoder import GPU_TOKEN_BUDGET, TOKEN_BUDGET, load_encoder
 
     if not torch.cuda.is_available():
         sys.exit("no CUDA device: nothing to measure")

@@ -49,9 +49,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 from make_bible_input import make_input  # noqa: E402
 
-import corpus.grouping as grouping_module  # noqa: E402
-from corpus.embedding import Encoder, load_encoder  # noqa: E402
-from corpus.grouping import (  # noqa: E402
+import corpus.alignment.grouping as grouping_module  # noqa: E402
+from corpus.alignment.grouping import (  # noqa: E402
     MIN_PAIR_PROBABILITY,
     ArticleFile,
     _document_vectors,
@@ -62,10 +61,11 @@ from corpus.grouping import (  # noqa: E402
     near_duplicates,
     pair_features,
 )
-from corpus.langid import identify  # noqa: E402
-from corpus.reading import read_inputs  # noqa: E402
-from corpus.segmentation import segment  # noqa: E402
-from corpus.store import EmbeddingStore, encode_cached, model_id  # noqa: E402
+from corpus.embedding.encoder import Encoder, load_encoder  # noqa: E402
+from corpus.embedding.store import EmbeddingStore, encode_cached, model_id  # noqa: E402
+from corpus.inputs.reading import read_inputs  # noqa: E402
+from corpus.text.langid import identify  # noqa: E402
+from corpus.text.segmentation import segment  # noqa: E402
 
 # NTREX languages outside XLM-RoBERTa's 100 pretraining languages (Conneau et al. 2020,
 # table 6), on which multilingual-e5 is built: Tibetan, Sorani (Arabic script; XLM-R's

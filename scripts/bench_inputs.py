@@ -35,9 +35,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from test_extraction import news_page, ntrex_articles  # noqa: E402
 
+from corpus.inputs.reading import read_inputs  # noqa: E402
 from corpus.options import BuildOptions  # noqa: E402
 from corpus.pipeline import build  # noqa: E402
-from corpus.reading import read_inputs  # noqa: E402
 
 # Languages the bundled model covers, written with spaces and final punctuation, and not close
 # neighbours of each other (those are issue-13 territory, measured by bench_langs).

@@ -6,7 +6,7 @@ MasakhaNEWS (African news; languages that fastText and lingua have no model of).
 
 Each document (an ntrex-world article, lines as paragraphs; a MasakhaNEWS article, headline
 and text as two paragraphs: the first ``--docs`` with text of each language's ``dev.tsv``) is
-labelled by ``corpus.langid.identify``, as the identify stage does. Per language: the labels
+labelled by ``corpus.text.langid.identify``, as the identify stage does. Per language: the labels
 given, and how many are right (the language's own code), close (a neighbour CLDR calls close:
 Bosnian/Croatian/Serbian in Latin letters, Bokmål/Nynorsk, Dari/Persian), ``und`` (no language
 named) or wrong (an unrelated language's code). A language none of the identifiers has a model
@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 from bench_faults import ntrex_documents  # noqa: E402
 
-from corpus import langid  # noqa: E402
+from corpus.text import langid  # noqa: E402
 
 # NTREX and MasakhaNEWS codes whose language code is not their ISO 639-3 code as CLDR
 # standardises it (script and region subtags, macrolanguages).

@@ -48,10 +48,10 @@ import pyarrow.parquet as pq
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
-from corpus.embedding import default_model_covers  # noqa: E402
+from corpus.embedding.encoder import default_model_covers  # noqa: E402
 from corpus.options import BuildOptions  # noqa: E402
 from corpus.pipeline import build  # noqa: E402
-from corpus.segmentation import SPACE_SEPARATED  # noqa: E402
+from corpus.text.segmentation import SPACE_SEPARATED  # noqa: E402
 
 Unit = tuple[str, str]  # (doc_id, unit_id)
 

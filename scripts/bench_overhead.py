@@ -72,8 +72,8 @@ def embedding_alone(src: Path, tgt: Path) -> float:
     code = f"""
 import time
 from pathlib import Path
-from corpus.embedding import load_encoder
-from corpus.file_alignment import file_sentences
+from corpus.embedding.encoder import load_encoder
+from corpus.alignment.file_alignment import file_sentences
 texts = file_sentences(Path({str(src)!r}), False) + file_sentences(Path({str(tgt)!r}), False)
 encoder = load_encoder()
 encoder.encode(["warm up"])

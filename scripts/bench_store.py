@@ -1,5 +1,5 @@
 """Embedding-store benchmark: anti-join and lookup against stores of 10k, 100k and 1M keys
-(``corpus.store.EmbeddingStore``), and compaction of a store written as a build writes it.
+(``corpus.embedding.store.EmbeddingStore``), and compaction of a store written as a build writes it.
 
     python scripts/bench_store.py [--sizes 10000 100000 1000000] [--query 10000]
                                   [--compact 100000] [--work /tmp/corpus-bench-store]
@@ -33,7 +33,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
-from corpus.store import COMPACT_ROWS, STORE_EVERY, EmbeddingStore  # noqa: E402
+from corpus.embedding.store import COMPACT_ROWS, STORE_EVERY, EmbeddingStore  # noqa: E402
 
 DIM = 384
 MODEL = "synthetic model"

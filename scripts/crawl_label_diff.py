@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 import bench_crawl  # noqa: E402
 
-from corpus import langid  # noqa: E402
-from corpus.embedding import load_encoder  # noqa: E402
+from corpus.embedding.encoder import load_encoder  # noqa: E402
+from corpus.text import langid  # noqa: E402
 
 
 def predicted(site: Path, work: Path, encoder) -> tuple[dict[str, set], dict[str, set]]:

@@ -12,10 +12,10 @@ import pytest
 from typer.testing import CliRunner
 
 from corpus.cli import app
-from corpus.embedding import Encoder, load_encoder
-from corpus.langid import identify
-from corpus.reading import read_inputs
-from corpus.segmentation import Sentence, segment
+from corpus.embedding.encoder import Encoder, load_encoder
+from corpus.inputs.reading import read_inputs
+from corpus.text.langid import identify
+from corpus.text.segmentation import Sentence, segment
 
 # Tests never reach a model hub: everything they load ships in an installed package.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from corpus.alignment import (
+from corpus.alignment.sentence_alignment import (
     AlignParams,
     Bead,
     _absorb_fragments,
@@ -12,7 +12,7 @@ from corpus.alignment import (
     align,
     multiway,
 )
-from corpus.embedding import normalise
+from corpus.embedding.encoder import normalise
 
 DIM = 64
 
@@ -197,7 +197,13 @@ def _brute_force_paths(n, m, types):
 def test_dp_finds_the_best_path_and_exact_posteriors_of_its_beads():
     # Small enough to enumerate every path: the DP's maximum and its forward-backward
     # posteriors must equal the brute-force ones.
-    from corpus.alignment import _Band, _dp, _knn_in_band, _length_factor, _margins
+    from corpus.alignment.sentence_alignment import (
+        _Band,
+        _dp,
+        _knn_in_band,
+        _length_factor,
+        _margins,
+    )
 
     rng = np.random.default_rng(3)
     params = AlignParams(temperature=0.05)

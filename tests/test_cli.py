@@ -17,8 +17,8 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+from corpus.alignment.evaluation import read_beads
 from corpus.cli import app
-from corpus.evaluation import read_beads
 from tests.conftest import ROOT, SAMPLE
 
 runner = CliRunner()
@@ -664,7 +664,7 @@ def test_card_metadata_round_trips_through_huggingface_hub(sample_build):
 
 
 def test_size_categories_follow_the_hub_buckets():
-    from corpus.card import size_category
+    from corpus.outputs.card import size_category
 
     assert [size_category(n) for n in (0, 999, 1000, 54_321, 2_000_000_000)] == [
         "n<1K", "n<1K", "1K<n<10K", "10K<n<100K", "n>1B"

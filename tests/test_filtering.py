@@ -2,7 +2,7 @@ import math
 
 import pyarrow as pa
 
-from corpus.filtering import (
+from corpus.outputs.filters import (
     FilterOptions,
     close_languages,
     filter_pairs,

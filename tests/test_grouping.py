@@ -6,8 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from corpus.embedding import Encoder, normalise
-from corpus.grouping import (
+from corpus.alignment.grouping import (
     ArticleFile,
     Link,
     _assemble,
@@ -19,9 +18,10 @@ from corpus.grouping import (
     pair_probability,
     translation_score,
 )
-from corpus.langid import identify
-from corpus.reading import read_inputs
-from corpus.segmentation import segment
+from corpus.embedding.encoder import Encoder, normalise
+from corpus.inputs.reading import read_inputs
+from corpus.text.langid import identify
+from corpus.text.segmentation import segment
 from tests.conftest import BENCHMARKS, ROOT
 
 DATA = ROOT / "tests" / "data"

@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 from typer.testing import CliRunner
 
 from corpus.cli import app
-from corpus.exporting import export
+from corpus.outputs.exports import export
 from tests.conftest import ROOT
 
 runner = CliRunner()

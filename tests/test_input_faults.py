@@ -15,8 +15,8 @@ from huggingface_hub import DatasetCard
 from typer.testing import CliRunner
 
 from corpus.cli import app
-from corpus.extraction import FieldNames
-from corpus.reading import decode_bytes, list_inputs, not_running_text, read_inputs
+from corpus.inputs.extraction import FieldNames
+from corpus.inputs.reading import decode_bytes, list_inputs, not_running_text, read_inputs
 from corpus.stages import READ_SCHEMA, identify_languages
 
 CASES = Path(__file__).parent / "cases"

@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from corpus.langid import detect_text, identify, language_parts, with_script
-from corpus.reading import read_inputs
+from corpus.inputs.reading import read_inputs
+from corpus.text.langid import detect_text, identify, language_parts, with_script
 
 CASES_DIR = Path(__file__).parent / "cases" / "close-languages"
 
@@ -130,7 +130,7 @@ def test_serbian_in_latin_letters_is_serbian_and_a_language_of_its_own():
 
 
 def test_languages_the_model_does_not_cover():
-    from corpus.embedding import XLMR_LANGUAGES, default_model_covers
+    from corpus.embedding.encoder import XLMR_LANGUAGES, default_model_covers
 
     assert len(XLMR_LANGUAGES) == 93  # XLM-R's 100, romanised and Zawgyi variants shared
     for lang in ["en", "nb", "zh_Hant", "th", "lo", "km", "my", "ur", "prs"]:
@@ -193,7 +193,7 @@ def test_heliport_corrects_a_label_where_fasttext_knows_one_language_of_the_scri
 
 
 def test_a_confident_label_is_not_checked():
-    from corpus.langid import _detector_text, _doubtful
+    from corpus.text.langid import _detector_text, _doubtful
 
     english = "The council approved the new budget on Tuesday after a long debate about schools."
     assert not _doubtful("en", _detector_text(english))

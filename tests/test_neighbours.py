@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from corpus.neighbours import nearest
+from corpus.alignment.neighbours import nearest
 
 
 def unit(rows: np.ndarray) -> np.ndarray:

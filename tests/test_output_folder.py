@@ -1,4 +1,4 @@
-"""Tests for corpus.output_folder: what a build may replace, its lock, the atomic swap."""
+"""Tests for corpus.outputs.folder: what a build may replace, its lock, the atomic swap."""
 
 import errno
 import os
@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from corpus.errors import CorpusError, UsageError
-from corpus.output_folder import (
+from corpus.outputs.folder import (
     MARKER,
     atomic_output,
     check_output,
@@ -22,7 +22,7 @@ from corpus.output_folder import (
     output_lock,
     pause_point,
 )
-from corpus.writing import write_table
+from corpus.outputs.writing import write_table
 
 
 def test_atomic_output_replaces_a_previous_build(tmp_path):
@@ -176,7 +176,7 @@ def test_disk_full_leaves_previous_output_and_nothing_partial(tmp_path, monkeypa
 @pytest.mark.parametrize("atomic_exchange", [True, False])
 def test_replace_works_with_and_without_atomic_exchange(tmp_path, monkeypatch, atomic_exchange):
     if not atomic_exchange:
-        monkeypatch.setattr("corpus.output_folder.exchange", lambda a, b: False)
+        monkeypatch.setattr("corpus.outputs.folder.exchange", lambda a, b: False)
     out = tmp_path / "out"
     for text in ("first", "second"):
         with atomic_output(out) as staging:
@@ -197,7 +197,7 @@ def test_failed_rename_into_place_restores_the_previous_build(tmp_path, monkeypa
         return real_rename(self, target)
 
     monkeypatch.setattr(Path, "rename", rename)
-    monkeypatch.setattr("corpus.output_folder.exchange", lambda a, b: False)  # the two-rename path
+    monkeypatch.setattr("corpus.outputs.folder.exchange", lambda a, b: False)  # the two-rename path
     with pytest.raises(CorpusError, match="cannot write output"), atomic_output(out) as staging:
         (staging / "a.txt").write_text("second")
     assert (out / "a.txt").read_text() == "first"
@@ -220,8 +220,8 @@ def test_interrupt_between_the_two_renames_puts_the_previous_build_back(tmp_path
         if name == "swapping":  # OUT has been moved aside, the new build not yet renamed in
             raise KeyboardInterrupt
 
-    monkeypatch.setattr("corpus.output_folder.exchange", lambda a, b: False)
-    monkeypatch.setattr("corpus.output_folder.pause_point", interrupted)
+    monkeypatch.setattr("corpus.outputs.folder.exchange", lambda a, b: False)
+    monkeypatch.setattr("corpus.outputs.folder.pause_point", interrupted)
     with pytest.raises(KeyboardInterrupt), atomic_output(out) as staging:
         (staging / "a.txt").write_text("second")
     assert (out / "a.txt").read_text() == "first"

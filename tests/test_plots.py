@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 from PIL import Image
 
-from corpus.plots import COLUMNS, DPI, PANEL, plot_columns, write_plots
+from corpus.outputs.figures import COLUMNS, DPI, PANEL, plot_columns, write_plots
 
 
 def pair_tables(langs: list[str], rows: int = 40) -> dict[str, pa.Table]:
@@ -57,7 +57,7 @@ def test_a_pair_without_rows_still_plots(tmp_path):
 
 
 def test_figures_of_unchanged_columns_are_copied_from_the_cache(tmp_path, monkeypatch):
-    from corpus import plots
+    from corpus.outputs import figures as plots
 
     tables = pair_tables(["ar", "sv"])
     (tmp_path / "a").mkdir()

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from corpus import reading
 from corpus.errors import InputError
-from corpus.reading import (
+from corpus.inputs import reading
+from corpus.inputs.reading import (
     MAX_BYTES,
     Document,
     Skipped,

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from corpus.segmentation import clause_marks, ordinary_word, segment, split_sentences
+from corpus.text.segmentation import clause_marks, ordinary_word, segment, split_sentences
 
 
 def paragraphs(text: str) -> list[tuple[int, int]]:
@@ -28,7 +28,7 @@ def test_abbreviation_before_a_new_sentence_still_splits():
 @pytest.mark.parametrize("key", ["000", "001", "002", "003", "004"])
 def test_offsets_round_trip_on_sample(sample_files, key):
     f = sample_files[key]
-    from corpus.reading import read_inputs
+    from corpus.inputs.reading import read_inputs
     from tests.conftest import SAMPLE
 
     doc = next(d for d in read_inputs(SAMPLE).documents if d.path == f.path)

@@ -9,9 +9,9 @@ from typer.testing import CliRunner
 
 from corpus.cli import app
 from corpus.errors import UsageError
-from corpus.showing import show_text
+from corpus.outputs.showing import show_text
+from corpus.outputs.writing import write_config
 from corpus.tables import bead_schema
-from corpus.writing import write_config
 
 HINDI = "प्रधानमंत्री ने मंगलवार को कहा कि सरकार अगले वर्ष स्वास्थ्य और शिक्षा पर खर्च बढ़ाएगी।"
 ARABIC = "قال رئيس الوزراء يوم الثلاثاء إن الحكومة ستزيد الإنفاق على الصحة والتعليم."

@@ -6,7 +6,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from corpus.embedding import normalise
+from corpus.embedding.encoder import normalise
 from corpus.stages import (
     MAX_SENTENCES_PER_FILE,
     READ_SCHEMA,

@@ -16,11 +16,8 @@ import pytest
 from typer.testing import CliRunner
 
 from corpus.cli import app
-from corpus.embedding import Encoder, load_encoder
-from corpus.options import BuildOptions
-from corpus.pipeline import build
-from corpus.records import Bead
-from corpus.store import (
+from corpus.embedding.encoder import Encoder, load_encoder
+from corpus.embedding.store import (
     MAX_SMALL_PARTS,
     ROW_GROUP_ROWS,
     AlignmentStore,
@@ -30,6 +27,9 @@ from corpus.store import (
     model_id,
     text_keys,
 )
+from corpus.options import BuildOptions
+from corpus.pipeline import build
+from corpus.records import Bead
 from tests.conftest import ROOT, SAMPLE
 
 
@@ -268,7 +268,7 @@ WRITER = textwrap.dedent(
     """
     import sys
     import numpy as np
-    from corpus.store import EmbeddingStore
+    from corpus.embedding.store import EmbeddingStore
     from tests.test_store import text_rows
     folder, first, compact = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "compact"
     for n in range(40):
@@ -448,7 +448,7 @@ def test_the_embedding_progress_bar_moves_every_batch(tmp_path, monkeypatch):
         def update(self, n):
             updates.append(n)
 
-    monkeypatch.setattr("corpus.store.tqdm", Bar)
+    monkeypatch.setattr("corpus.embedding.store.tqdm", Bar)
     texts = [f"sentence {k}" for k in range(3000)]
     encode_cached(Encoder("fake", Backend()), texts, None, batch_size=32, show_progress_bar=True)
     assert sum(updates) == 3000 and max(updates) == 32  # per batch, not per 2,048-text chunk

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from corpus.url_matching import language_neutral_url, normalise_url, url_candidates
+from corpus.inputs.url_matching import language_neutral_url, normalise_url, url_candidates
 
 
 @pytest.mark.parametrize(

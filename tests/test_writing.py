@@ -1,15 +1,15 @@
-"""Tests for corpus.writing: Parquet files and config shards."""
+"""Tests for corpus.outputs.writing: Parquet files and config shards."""
 
 import re
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from corpus.writing import write_config
+from corpus.outputs.writing import write_config
 
 
 def test_write_config_shards_and_compresses(tmp_path, monkeypatch):
-    monkeypatch.setattr("corpus.writing.ROWS_PER_SHARD", 2)
+    monkeypatch.setattr("corpus.outputs.writing.ROWS_PER_SHARD", 2)
     table = pa.table({"x": [1, 2, 3, 4, 5]})
     names = write_config(table, tmp_path / "cfg")
     assert [

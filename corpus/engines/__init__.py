@@ -15,7 +15,7 @@ from typing import Protocol
 
 import pyarrow as pa
 
-from corpus.extraction import FieldNames
+from corpus.inputs.extraction import FieldNames
 from corpus.stages import EmbedSentences
 
 ENGINES = ("embedded", "ray")

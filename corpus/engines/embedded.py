@@ -14,8 +14,8 @@ from typing import TypeVar
 import pyarrow as pa
 
 from corpus.engines import cpu_count
-from corpus.extraction import FieldNames
-from corpus.output_folder import pause_point
+from corpus.inputs.extraction import FieldNames
+from corpus.outputs.folder import pause_point
 from corpus.stages import (
     EmbedSentences,
     align_articles,

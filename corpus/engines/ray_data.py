@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 import ray
 
 from corpus.engines import cpu_count
-from corpus.extraction import FieldNames
+from corpus.inputs.extraction import FieldNames
 from corpus.stages import (
     EmbedOptions,
     EmbedSentences,

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from corpus.grouping import ArticleFile
+from corpus.alignment.grouping import ArticleFile
 
 
 @dataclass(frozen=True)

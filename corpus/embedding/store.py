@@ -55,7 +55,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
-from corpus.embedding import Encoder
+from corpus.embedding.encoder import Encoder
 from corpus.records import Bead
 
 SCHEMA_VERSION = "2"  # "1" was the SQLite cache (embeddings-<model digest>.sqlite)

@@ -50,8 +50,8 @@ from fontTools import unicodedata as ucd
 from langcodes.data_dicts import MACROLANGUAGES
 from lingua import Language, LanguageDetector, LanguageDetectorBuilder
 
-from corpus.embedding import model_text
-from corpus.scripts import script_counts
+from corpus.embedding.encoder import model_text
+from corpus.text.unicode_scripts import script_counts
 
 # Paragraphs shorter than this are too short to vote on their own language
 # (captions, bylines, "Källa: ..."), but still count towards the file's vote.

@@ -4,7 +4,7 @@ Each filter keeps or drops whole rows of a pair table (``writing.bead_schema``) 
 `filter_pairs` reports how many rows each one removed and the length-ratio bounds it
 learned, for the summary and the card. Nothing here depends on a language, a script or a
 punctuation list: sentence ends, word counts and scripts are Unicode properties
-(``corpus.scripts``), length ratios are learned from the build's own confident beads.
+(``corpus.text.unicode_scripts``), length ratios are learned from the build's own confident beads.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from corpus.langid import base_language, close_languages, detect_text
-from corpus.scripts import ends_sentence, script_counts, word_count
+from corpus.text.langid import base_language, close_languages, detect_text
+from corpus.text.unicode_scripts import ends_sentence, script_counts, word_count
 
 _MAX_BOILERPLATE_WORDS = 4
 # A short line repeated in this many articles is a template (bylines, footers), not content.

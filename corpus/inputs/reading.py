@@ -37,7 +37,7 @@ from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 from tqdm import tqdm
 
 from corpus.errors import InputError
-from corpus.extraction import (
+from corpus.inputs.extraction import (
     DEFAULT_FIELDS,
     DUMP_FORMATS,
     SNIFF_BYTES,
@@ -47,8 +47,8 @@ from corpus.extraction import (
     detect_format,
     html_record,
 )
-from corpus.langid import detect_text, language_letters
-from corpus.output_folder import MARKER
+from corpus.outputs.folder import MARKER
+from corpus.text.langid import detect_text, language_letters
 
 MIB = 2**20
 MAX_BYTES = 64 * MIB

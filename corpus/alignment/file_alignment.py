@@ -11,14 +11,14 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from corpus.alignment import AlignParams, align, joined_embedder
-from corpus.embedding import Encoder, load_encoder
+from corpus.alignment.sentence_alignment import AlignParams, align, joined_embedder
+from corpus.embedding.encoder import Encoder, load_encoder
 from corpus.errors import CorpusError
-from corpus.langid import base_language, identify
+from corpus.inputs.reading import read_document
 from corpus.options import BuildOptions
-from corpus.reading import read_document
 from corpus.records import Bead, format_bead
-from corpus.segmentation import segment
+from corpus.text.langid import base_language, identify
+from corpus.text.segmentation import segment
 
 
 @dataclass(frozen=True)

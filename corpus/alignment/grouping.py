@@ -40,8 +40,8 @@ import numpy as np
 import regex
 from threadpoolctl import threadpool_limits
 
-from corpus.embedding import normalise
-from corpus.neighbours import nearest
+from corpus.alignment.neighbours import nearest
+from corpus.embedding.encoder import normalise
 
 # A pair is linked when its calibrated probability of being a translation reaches this.
 MIN_PAIR_PROBABILITY = 0.5

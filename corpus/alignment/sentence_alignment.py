@@ -41,7 +41,7 @@ from itertools import combinations
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from corpus.embedding import Encoder, normalise
+from corpus.embedding.encoder import Encoder, normalise
 from corpus.records import Bead, MultiBead
 
 BeadType = tuple[int, int]
