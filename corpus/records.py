@@ -6,7 +6,9 @@ This module sits at the bottom of the package: stages import it, it imports no s
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import numpy as np
 
 # Sentence ids of a bead's two sides, as gold files and ``corpus align --format beads`` write them.
 BeadIds = tuple[tuple[int, ...], tuple[int, ...]]
@@ -67,3 +69,38 @@ def format_bead(bead: BeadIds, score: float | None = None) -> str:
     src, tgt = bead
     text = f"{list(src)}:{list(tgt)}"
     return text if score is None else f"{text}:{score}"
+
+
+@dataclass(frozen=True)
+class ArticleFile:
+    key: str  # stable identity of the file content (sha256)
+    lang: str
+    embeddings: np.ndarray  # (n_sentences, dim), unit rows
+    text: str = ""  # the document text: near-duplicate checks and shared numbers/URLs
+    lengths: np.ndarray | None = None  # characters per sentence; None: length evidence unused
+    name: str = ""  # how reasons name the file (its path)
+    mixed: bool = False  # paragraphs in more than one language (langid)
+    sentences: tuple[str, ...] = ()  # sentence texts; near-duplicate checks set boilerplate apart
+
+
+@dataclass(frozen=True)
+class Link:
+    a: int  # index into the files
+    b: int
+    score: float  # translation_score (near duplicates) or pair probability (translations)
+    damage: str | None = None  # near duplicates: why ``a`` is a damaged copy of ``b``
+
+
+@dataclass(frozen=True)
+class Grouping:
+    article_ids: list[str | None]  # per file; None when the file stays alone
+    links: list[Link]  # the accepted links that formed the articles
+    article_scores: list[float | None]  # per grouped file: probability it belongs there
+    alone_reasons: list[str | None]  # per file left alone: why
+    # Probability of every two files of one article (a < b), and of each variant with the
+    # files of its article in other languages: bead scores fold it in.
+    pair_probabilities: dict[tuple[int, int], float] = field(default_factory=dict)
+    # Files left alone that are a second rendering of an article in a language code it
+    # already holds (``_variants``): file index -> that article's id. To be aligned with the
+    # article's files of other languages; their pairs share the article's config names.
+    variants: dict[int, str] = field(default_factory=dict)

@@ -92,3 +92,87 @@ def bead_table(
         struct({lang: [urls.get(lang)] * n for lang in langs}, "url"),
     ]
     return pa.Table.from_arrays(columns, schema=schema)
+
+
+# -- the files table of the per-file stages (corpus.graph.FILE_STAGES) --------------------
+
+_SPAN = pa.list_(pa.int32())
+READ_SCHEMA = pa.schema(
+    [
+        ("path", pa.string()),
+        ("text", pa.large_string()),
+        ("sha256", pa.string()),
+        ("encoding", pa.string()),
+        ("paragraph_start", _SPAN),
+        ("paragraph_end", _SPAN),
+        ("url", pa.string()),
+        ("title", pa.string()),
+        ("date", pa.string()),
+        ("declared_lang", pa.string()),
+        ("hreflang", pa.list_(pa.struct([("tag", pa.string()), ("url", pa.string())]))),
+        ("n_not_text", pa.int32()),
+        ("skipped", pa.string()),  # why the file or record is not used; null when it is
+        ("warnings", pa.list_(pa.string())),  # one line each, starting with the path
+    ]
+)
+LANGUAGE_FIELDS = [
+    pa.field("lang", pa.string()),
+    pa.field("lang_confidence", pa.float64()),
+    pa.field("lang_mixed", pa.bool_()),
+]
+SENTENCE_TYPE = pa.struct([("text", pa.string()), ("start", pa.int32()), ("end", pa.int32())])
+SEGMENTED_FIELDS = [pa.field("sentences", pa.list_(SENTENCE_TYPE))]
+BEADS_SCHEMA = pa.schema(
+    [
+        ("article_id", pa.string()),
+        # The two files: positions among the article's rows (``align_input_schema``), the
+        # file of the smaller language code first.
+        ("side_a", pa.int32()),
+        ("side_b", pa.int32()),
+        ("src", pa.list_(pa.int32())),  # sentence indices in side_a's file, consecutive
+        ("tgt", pa.list_(pa.int32())),
+        ("score", pa.float64()),
+    ]
+)
+
+
+def embeddings_type(dim: int) -> pa.DataType:
+    """One file's sentence embeddings: a list of ``dim`` float32 unit vectors."""
+    return pa.list_(pa.list_(pa.float32(), dim))
+
+
+def _schema(*fields: Sequence[pa.Field]) -> pa.Schema:
+    return pa.schema([f for group in fields for f in group])
+
+
+IDENTIFIED_SCHEMA = _schema(READ_SCHEMA, LANGUAGE_FIELDS)
+SEGMENTED_SCHEMA = _schema(IDENTIFIED_SCHEMA, SEGMENTED_FIELDS)
+
+
+def embedded_schema(dim: int) -> pa.Schema:
+    return _schema(
+        SEGMENTED_SCHEMA,
+        [
+            pa.field("embeddings", embeddings_type(dim)),
+            pa.field("n_encoded", pa.int32()),
+            pa.field("embedded_by", pa.string()),  # model_id: the store's and the card's
+        ],
+    )
+
+
+
+def align_input_schema(dim: int) -> pa.Schema:
+    """One row per file of an article, members first (one per language, sorted), then its
+    variants (``Grouping.variants``: a second file in a language the article holds): the
+    language, sentence embeddings and sentence lengths in characters. A file's position
+    among its article's rows names it in the beads table."""
+    return pa.schema(
+        [
+            ("article_id", pa.string()),
+            ("lang", pa.string()),
+            ("variant", pa.bool_()),
+            ("embeddings", embeddings_type(dim)),
+            ("lengths", pa.list_(pa.int32())),
+        ]
+    )
+

@@ -53,7 +53,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 from bench_grouping import Loaded, group_folder, load_folder  # noqa: E402
 
-from corpus.alignment.grouping import bimax  # noqa: E402
+from corpus.alignment.evidence import bimax  # noqa: E402
 from corpus.alignment.neighbours import nearest  # noqa: E402
 from corpus.embedding.encoder import load_encoder, normalise  # noqa: E402
 

@@ -5,8 +5,9 @@ languages, 61 articles each, one file per article and language) and the sample a
 
 - mojibake repair at reading (``reading.normalise_text``, ftfy): documents changed;
 - language identification: documents flagged mixed, and how many of them are cut into
-  language parts (``stages.identification_of``, as the identify stage cuts them), with the parts;
-- damaged copies (``grouping.word_overlap`` against ``DAMAGED_WORD_SHARE`` and
+  language parts (``identification.identification_of``, as the identify stage cuts them),
+  with the parts;
+- damaged copies (``near_duplicates.word_overlap`` against ``DAMAGED_WORD_SHARE`` and
   ``DAMAGED_PAIR_SHARE``): pairs of renderings of one article identified as one language
   that the word statistics alone would call damaged (the build also needs their
   translations to prefer one of the two).
@@ -27,9 +28,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
-from corpus.alignment.grouping import DAMAGED_PAIR_SHARE, DAMAGED_WORD_SHARE, word_overlap  # noqa: E402
+from corpus.alignment.near_duplicates import DAMAGED_PAIR_SHARE, DAMAGED_WORD_SHARE, word_overlap  # noqa: E402
 from corpus.inputs.reading import Document, normalise_text, read_inputs  # noqa: E402
-from corpus.stages import identification_of  # noqa: E402
+from corpus.text.identification import identification_of  # noqa: E402
 
 
 def ntrex_documents(benchmarks: Path) -> dict[str, dict[str, list[str]]]:
@@ -52,7 +53,7 @@ def damaged(a: str, b: str) -> list[float] | None:
 
 
 def check(name: str, text: str, paragraphs: list[tuple[int, int]], out: dict) -> str:
-    """Identify one document as the identify stage does (``stages.identification_of``) and
+    """Identify one document as the identify stage does (``identification.identification_of``) and
     record what the checks did; returns its language."""
     found = identification_of(Document(name, text, "", "utf-8", tuple(paragraphs)))
     guess = found.guess

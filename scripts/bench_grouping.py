@@ -50,20 +50,14 @@ sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 from make_bible_input import make_input  # noqa: E402
 
 import corpus.alignment.grouping as grouping_module  # noqa: E402
-from corpus.alignment.grouping import (  # noqa: E402
-    MIN_PAIR_PROBABILITY,
-    ArticleFile,
-    _document_vectors,
-    decision_probability,
-    group_articles,
-    is_short,
-    language_nulls,
-    near_duplicates,
-    pair_features,
-)
+from corpus.alignment.candidates import document_vectors  # noqa: E402
+from corpus.alignment.evidence import decision_probability, is_short, language_nulls, pair_features  # noqa: E402
+from corpus.alignment.grouping import MIN_PAIR_PROBABILITY, group_articles  # noqa: E402
+from corpus.alignment.near_duplicates import near_duplicates  # noqa: E402
 from corpus.embedding.encoder import Encoder, load_encoder  # noqa: E402
 from corpus.embedding.store import EmbeddingStore, encode_cached, model_id  # noqa: E402
 from corpus.inputs.reading import read_inputs  # noqa: E402
+from corpus.records import ArticleFile  # noqa: E402
 from corpus.text.langid import identify  # noqa: E402
 from corpus.text.segmentation import segment  # noqa: E402
 
@@ -239,7 +233,7 @@ def labelled_pairs(
         files = [docs[a][lang] for a in ids for lang in sorted(docs[a])]
         owner = [a for a in ids for _ in sorted(docs[a])]
         nulls = _nulls(files)
-        doc = _document_vectors(files)
+        doc = document_vectors(files)
         by_lang: dict[str, list[int]] = defaultdict(list)
         for k, f in enumerate(files):
             by_lang[f.lang].append(k)

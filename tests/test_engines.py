@@ -11,11 +11,11 @@ from test_cli import parquet_data
 from test_stages import article
 from typer.testing import CliRunner
 
+from corpus.alignment.article_alignment import align_articles
 from corpus.cli import app
 from corpus.engines.embedded import MIN_ARTICLES_PER_WORKER, map_ordered
 from corpus.options import BuildOptions
 from corpus.pipeline import build
-from corpus.stages import align_articles
 
 
 def test_worker_processes_return_the_serial_results_in_order():

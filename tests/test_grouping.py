@@ -6,20 +6,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from corpus.alignment.grouping import (
-    ArticleFile,
-    Link,
-    _assemble,
-    _word_damage,
-    anchors,
-    group_articles,
-    language_nulls,
-    near_duplicates,
-    pair_probability,
-    translation_score,
-)
+from corpus.alignment.evidence import anchors, language_nulls, pair_probability, translation_score
+from corpus.alignment.grouping import _assemble, group_articles
+from corpus.alignment.near_duplicates import _word_damage, near_duplicates
 from corpus.embedding.encoder import Encoder, normalise
 from corpus.inputs.reading import read_inputs
+from corpus.records import ArticleFile, Link
 from corpus.text.langid import identify
 from corpus.text.segmentation import segment
 from tests.conftest import BENCHMARKS, ROOT

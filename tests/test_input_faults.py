@@ -17,7 +17,8 @@ from typer.testing import CliRunner
 from corpus.cli import app
 from corpus.inputs.extraction import FieldNames
 from corpus.inputs.reading import decode_bytes, list_inputs, not_running_text, read_inputs
-from corpus.stages import READ_SCHEMA, identify_languages
+from corpus.tables import READ_SCHEMA
+from corpus.text.identification import identify_languages
 
 CASES = Path(__file__).parent / "cases"
 runner = CliRunner()
@@ -259,7 +260,7 @@ def test_a_file_of_alternating_languages_is_cut_into_its_languages(tmp_path):
 def test_a_language_no_identifier_knows_is_labelled_und_never_a_neighbour(tmp_path):
     # Hausa: fastText and lingua have no model of it and call it Ido or Swahili; heliport
     # has none either. It is und_Latn with a warning, never yo, io or sw.
-    from corpus.stages import read_files
+    from corpus.inputs.reading import read_files
     from tests.test_langid import HAUSA
 
     (tmp_path / "b.txt").write_text(HAUSA + "\n")

@@ -5,7 +5,7 @@ import pyarrow as pa
 import pytest
 
 from corpus.engines.spill import FileFacts, FileSpill, SpilledFiles
-from corpus.stages import embeddings_type
+from corpus.tables import embeddings_type
 
 SENTENCE = pa.struct([("text", pa.string()), ("start", pa.int32()), ("end", pa.int32())])
 

@@ -1,4 +1,4 @@
-"""Tests for corpus.stages: each stage over a small Arrow table."""
+"""Tests for the stages of the graph (corpus.graph): each stage over a small Arrow table."""
 
 from pathlib import Path
 
@@ -6,18 +6,12 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from corpus.alignment.article_alignment import align_articles, article_pairs, pair_beads
 from corpus.embedding.encoder import normalise
-from corpus.stages import (
-    MAX_SENTENCES_PER_FILE,
-    READ_SCHEMA,
-    align_articles,
-    align_input_schema,
-    article_pairs,
-    identify_languages,
-    pair_beads,
-    read_files,
-    segment_files,
-)
+from corpus.inputs.reading import read_files
+from corpus.tables import READ_SCHEMA, align_input_schema
+from corpus.text.identification import identify_languages
+from corpus.text.segmentation import MAX_SENTENCES_PER_FILE, segment_files
 
 
 def article(
@@ -95,7 +89,7 @@ def test_a_file_of_too_many_sentences_is_skipped_with_the_reason(tmp_path):
 
 
 def test_identification_is_read_back_from_the_language_store(tmp_path, monkeypatch):
-    from corpus import stages
+    from corpus.text import identification as stages
 
     cases = Path(__file__).parent / "cases" / "mixed-paragraphs"
     names = sorted(p.name for p in cases.iterdir() if p.suffix == ".txt")
@@ -114,7 +108,7 @@ def test_identification_is_read_back_from_the_language_store(tmp_path, monkeypat
 
 
 def test_sentence_languages_are_read_back_from_the_language_store(tmp_path, monkeypatch):
-    from corpus import stages
+    from corpus.text import identification as stages
 
     texts = ["Det regnade hela natten i Göteborg.", "It rained all night in Gothenburg."]
     first = stages.SentenceLanguages(tmp_path)

@@ -545,8 +545,8 @@ class AlignmentStore(_KeyedStore):
 
 
 class LanguageStore(_KeyedStore):
-    """What the identify stage found in documents (JSON, ``stages.Identification``), keyed by
-    the caller's document key (32 bytes: the text, its paragraphs and what identification
+    """What the identify stage found in documents (JSON, ``identification.Identification``),
+    keyed by the caller's document key (32 bytes: the text, its paragraphs and what identification
     depends on): Parquet parts under ``folder/languages/<identifier digest>/`` written and
     checked like the embedding parts. A rebuild loads no language identifier for the
     documents it has seen (lingua's models of one script take seconds to load)."""

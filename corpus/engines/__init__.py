@@ -1,9 +1,10 @@
-"""Runners of the build's stages (``corpus.stages``): the same stage code in this process
-(``embedded``, the default) or on a Ray cluster (``ray_data``).
+"""Engines: where the stages of the graph (``corpus.graph``) that run per batch of files and
+per article run: in this process (``embedded``, the default) or on Ray Data (``ray_data``).
 
-A runner does the work that is embarrassingly parallel: files through read, identify,
-segment and embed, a batch at a time, and articles through alignment. The driver
-(``corpus.pipeline``) does the rest, whichever runner it uses.
+An engine does the work that is embarrassingly parallel: files through ``FILE_STAGES`` (read,
+identify, segment, embed), a batch at a time, and articles through the align stage. The
+driver (``corpus.pipeline``) does the rest, whichever engine it uses. A new engine is one
+module here that runs ``graph.FILE_STAGES`` in their order and ``graph.ARTICLE_STAGE``.
 """
 
 from __future__ import annotations
@@ -15,8 +16,7 @@ from typing import Protocol
 
 import pyarrow as pa
 
-from corpus.inputs.extraction import FieldNames
-from corpus.stages import EmbedSentences
+from corpus.graph import FileSettings
 
 ENGINES = ("embedded", "ray")
 
@@ -27,21 +27,14 @@ def cpu_count() -> int:
 
 
 class Engine(Protocol):
-    def files(
-        self,
-        root: Path | str,
-        batches: list[list[str]],
-        fields: FieldNames,
-        default_model: bool,
-        embed: EmbedSentences,
-    ) -> Iterator[pa.Table]:
-        """Each batch of input files (paths relative to ``root``) through read, identify,
-        segment and embed: one embedded files table per batch, in the order given."""
+    def files(self, batches: list[list[str]], settings: FileSettings) -> Iterator[pa.Table]:
+        """Each batch of input files (paths relative to ``settings.root``) through
+        ``graph.FILE_STAGES``: one embedded files table per batch, in the order given."""
         ...
 
     def beads(
         self, articles: Iterator[pa.Table], n_articles: int, work: Path
     ) -> Iterator[pa.Table]:
-        """Beads tables of the articles (``stages.align_input_schema`` tables, one per
+        """Beads tables of the articles (``tables.align_input_schema`` tables, one per
         article, sorted by article id), in that order; ``work`` is a scratch folder."""
         ...

@@ -1,5 +1,5 @@
-"""The embedded runner (the default): the stages in this process, a batch of files at a
-time, and alignment on every core in worker processes. Needs nothing beyond the package."""
+"""The embedded engine (the default): the per-file stages in this process, a batch of files
+at a time, and alignment on every core in worker processes. Needs nothing beyond the package."""
 
 from __future__ import annotations
 
@@ -14,15 +14,8 @@ from typing import TypeVar
 import pyarrow as pa
 
 from corpus.engines import cpu_count
-from corpus.inputs.extraction import FieldNames
+from corpus.graph import ARTICLE_STAGE, FILE_STAGES, FileSettings
 from corpus.outputs.folder import pause_point
-from corpus.stages import (
-    EmbedSentences,
-    align_articles,
-    identify_languages,
-    read_files,
-    segment_files,
-)
 
 # Below this many articles, starting worker processes costs more than it saves.
 MIN_ARTICLES_PER_WORKER = 8
@@ -45,35 +38,20 @@ class EmbeddedEngine:
     def __exit__(self, *exc: object) -> None:
         return None
 
-    def files(
-        self,
-        root: Path | str,
-        batches: list[list[str]],
-        fields: FieldNames,
-        default_model: bool,
-        embed: EmbedSentences,
-    ) -> Iterator[pa.Table]:
-        with self.timed("load model"):
-            embed.setup()
+    def files(self, batches: list[list[str]], settings: FileSettings) -> Iterator[pa.Table]:
+        with self.timed("load model"):  # a stage with a setup (the encoder) is set up once
+            calls = [(stage.name, stage.bind(settings)) for stage in FILE_STAGES]
         for names in batches:
-            with self.timed("read"):
-                table = read_files(
-                    pa.table({"file": pa.array(names, pa.string())}), root=str(root), fields=fields
-                )
-            with self.timed("identify"):
-                table = identify_languages(
-                    table, default_model=default_model, cache_dir=embed.options.cache_dir
-                )
-            with self.timed("segment"):
-                table = segment_files(table)
-            with self.timed("embed"):
-                table = embed(table)
+            table = pa.table({"file": pa.array(names, pa.string())})
+            for name, call in calls:
+                with self.timed(name):
+                    table = call(table)
             yield table
 
     def beads(
         self, articles: Iterator[pa.Table], n_articles: int, work: Path
     ) -> Iterator[pa.Table]:
-        yield from map_ordered(align_articles, articles, n_articles)
+        yield from map_ordered(ARTICLE_STAGE.load(), articles, n_articles)
 
 
 def map_ordered(

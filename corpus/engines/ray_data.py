@@ -1,14 +1,14 @@
-"""The Ray Data runner: the same stages as ``embedded`` as Ray Data operators, on a local
+"""The Ray Data engine: the same stages as ``embedded`` as Ray Data operators, on a local
 Ray instance or an existing cluster (``--ray-address auto`` or HOST:PORT).
 
-Files go through ``read_files``, ``identify_languages`` and ``segment_files`` as tasks (Ray
-fuses them into one) and ``EmbedSentences`` in one model actor per GPU, or one actor when
-there is no GPU (two CPU actors on a 2-core machine starve the other tasks). Blocks are the
-driver's file batches (``batch_size=None``) and order is preserved, so every batch sees
-exactly the stage calls it sees in the embedded runner and the output is the same.
-Alignment is ``groupby("article_id").map_groups(align_articles)``; its input is written as
-Parquet into the work folder, which must be visible to every worker (on a cluster: a shared
-file system).
+Files go through ``graph.FILE_STAGES`` in order: a stage without setup as tasks (Ray fuses
+them into one), a stage with a setup (the embed stage's model) in one actor per GPU, or one
+actor when there is no GPU (two CPU actors on a 2-core machine starve the other tasks).
+Blocks are the driver's file batches (``batch_size=None``) and order is preserved, so every
+batch sees exactly the stage calls it sees in the embedded engine and the output is the same.
+Alignment is ``groupby("article_id").map_groups`` of ``graph.ARTICLE_STAGE``; its input is
+written as Parquet into the work folder, which must be visible to every worker (on a
+cluster: a shared file system).
 """
 
 from __future__ import annotations
@@ -25,15 +25,7 @@ import pyarrow.parquet as pq
 import ray
 
 from corpus.engines import cpu_count
-from corpus.inputs.extraction import FieldNames
-from corpus.stages import (
-    EmbedOptions,
-    EmbedSentences,
-    align_articles,
-    identify_languages,
-    read_files,
-    segment_files,
-)
+from corpus.graph import ARTICLE_STAGE, FILE_STAGES, FileSettings
 
 ARTICLES_PER_PART = 64  # articles per Parquet file of the alignment input
 # Each block is one batch of the driver: the stage calls are those of the embedded runner.
@@ -77,21 +69,14 @@ class RayEngine:
         if self._started:
             ray.shutdown()
 
-    def files(
-        self,
-        root: Path | str,
-        batches: list[list[str]],
-        fields: FieldNames,
-        default_model: bool,
-        embed: EmbedSentences,
-    ) -> Iterator[pa.Table]:
+    def files(self, batches: list[list[str]], settings: FileSettings) -> Iterator[pa.Table]:
         gpus = int(ray.cluster_resources().get("GPU", 0))
-        # A CPU actor takes one slot but may use every core of its node for torch.
-        options = embed.options if gpus else replace(embed.options, threads=cpu_count())
+        if not gpus:  # a CPU actor takes one slot but may use every core of its node for torch
+            settings = replace(settings, options=replace(settings.options, threads=cpu_count()))
         with warnings.catch_warnings():
             # max_restarts has no named parameter yet (Ray 2.60), only the deprecated kwargs.
             warnings.filterwarnings("ignore", "`ray_remote_args` is deprecated")
-            dataset = _files_dataset(root, batches, fields, default_model, options, gpus)
+            dataset = _files_dataset(batches, settings, gpus)
         with self.timed("read to embed (ray)"):
             yield from dataset.iter_batches(**ONE_BLOCK)
 
@@ -115,43 +100,35 @@ class RayEngine:
         dataset = (
             ray.data.read_parquet(str(folder))
             .groupby("article_id", num_partitions=max(1, min(n_parts, cpus)))
-            .map_groups(align_articles, batch_format="pyarrow")
+            .map_groups(ARTICLE_STAGE.load(), batch_format="pyarrow")
         )
         with self.timed("align (ray)"):
             yield from dataset.iter_batches(**ONE_BLOCK)
 
 
 def _files_dataset(
-    root: Path | str,
-    batches: list[list[str]],
-    fields: FieldNames,
-    default_model: bool,
-    options: EmbedOptions,
-    gpus: int,
+    batches: list[list[str]], settings: FileSettings, gpus: int
 ) -> ray.data.Dataset:
-    """read_files -> identify_languages -> segment_files as tasks, EmbedSentences in an
-    actor per GPU (one CPU actor without GPU), one block per batch of files."""
+    """``graph.FILE_STAGES`` as operators, one block per batch of files: a stage without
+    setup as tasks, one with a setup (the model) in an actor per GPU (one CPU actor
+    without GPU)."""
     # Half a CPU each: resources unlike the actor's, so Ray does not fuse the file tasks
     # into it (they run beside it, two at a time on a 2-core machine).
     tasks = {"num_cpus": 0.5, **ONE_BLOCK}
-    return (
-        ray.data.from_arrow([pa.table({"file": pa.array(b, pa.string())}) for b in batches])
-        .map_batches(read_files, fn_kwargs={"root": str(root), "fields": fields}, **tasks)
-        .map_batches(
-            identify_languages,
-            fn_kwargs={"default_model": default_model, "cache_dir": options.cache_dir},
-            **tasks,
-        )
-        .map_batches(segment_files, **tasks)
-        .map_batches(
-            EmbedSentences,
-            fn_constructor_kwargs={"options": options},
-            compute=ray.data.ActorPoolStrategy(size=max(1, gpus)),
-            num_cpus=0 if gpus else 1,
-            num_gpus=1 if gpus else 0,
-            # No restarts: a restarted actor could not get its constructor arguments back
-            # (Ray issue 53727); a failed model actor fails the build with its error.
-            max_restarts=0,
-            **ONE_BLOCK,
-        )
-    )
+    actor = {
+        "compute": ray.data.ActorPoolStrategy(size=max(1, gpus)),
+        "num_cpus": 0 if gpus else 1,
+        "num_gpus": 1 if gpus else 0,
+        # No restarts: a restarted actor could not get its constructor arguments back
+        # (Ray issue 53727); a failed model actor fails the build with its error.
+        "max_restarts": 0,
+        **ONE_BLOCK,
+    }
+    dataset = ray.data.from_arrow([pa.table({"file": pa.array(b, pa.string())}) for b in batches])
+    for stage in FILE_STAGES:
+        arguments = stage.arguments(settings)
+        if stage.setup:
+            dataset = dataset.map_batches(stage.load(), fn_constructor_kwargs=arguments, **actor)
+        else:
+            dataset = dataset.map_batches(stage.load(), fn_kwargs=arguments, **tasks)
+    return dataset

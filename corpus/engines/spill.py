@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from corpus.alignment.grouping import ArticleFile
+from corpus.records import ArticleFile
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ _KEPT = ("path", "text", "sentences", "embeddings")
 
 
 class FileSpill:
-    """Append-only store of embedded files (``stages.embedded_schema`` rows), one record
+    """Append-only store of embedded files (``tables.embedded_schema`` rows), one record
     batch each, in ``path`` (an Arrow IPC file). ``append`` while writing, ``close`` once,
     then ``file(k)`` reads the k-th appended file."""
 

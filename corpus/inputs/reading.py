@@ -48,6 +48,7 @@ from corpus.inputs.extraction import (
     html_record,
 )
 from corpus.outputs.folder import MARKER
+from corpus.tables import READ_SCHEMA
 from corpus.text.langid import detect_text, language_letters
 
 MIB = 2**20
@@ -520,7 +521,7 @@ def read_inputs(
 
     ``fields`` names the fields of JSON-lines, Parquet and Arrow dumps (see ``extraction``);
     ``data_files_only`` as in ``list_inputs``. The build streams the same steps in batches
-    (``corpus.stages``); this reads a folder whole, for tools and tests.
+    (``corpus.graph``); this reads a folder whole, for tools and tests.
     """
     names, skipped = list_inputs(root, data_files_only=data_files_only)
     documents: list[Document] = []
@@ -777,3 +778,56 @@ def _script(char: str) -> str | None:
     if (kind == "L" and "LETTER" in name) or (kind == "M" and not name.startswith("COMBINING")):
         return name.split(" ")[0]
     return None
+
+
+# -- the read stage --------------------------------------------------------------------------
+
+
+def _document_row(document: Document | Skipped) -> dict:
+    if isinstance(document, Skipped):
+        return {"path": document.path, "skipped": document.reason, "warnings": []}
+    return {
+        "path": document.path,
+        "text": document.text,
+        "sha256": document.sha256,
+        "encoding": document.encoding,
+        "paragraph_start": [a for a, _ in document.paragraphs],
+        "paragraph_end": [b for _, b in document.paragraphs],
+        "url": document.url,
+        "title": document.title,
+        "date": document.date,
+        "declared_lang": document.declared_lang,
+        "hreflang": [{"tag": tag, "url": url} for tag, url in document.hreflang],
+        "n_not_text": document.n_not_text,
+        "warnings": read_warnings(document),
+    }
+
+
+def document_of(row: dict) -> Document:
+    """The ``Document`` a files-table row holds (the inverse of the read stage's row)."""
+    return Document(
+        row["path"],
+        row["text"],
+        row["sha256"],
+        row["encoding"],
+        tuple(zip(row["paragraph_start"], row["paragraph_end"], strict=True)),
+        url=row["url"],
+        title=row["title"],
+        date=row["date"],
+        declared_lang=row["declared_lang"],
+        hreflang=tuple((h["tag"], h["url"]) for h in row["hreflang"]),
+        n_not_text=row["n_not_text"],
+    )
+
+
+def read_files(batch: pa.Table, *, root: str, fields: FieldNames = DEFAULT_FIELDS) -> pa.Table:
+    """Read stage: ``batch`` has a column ``file`` (paths relative to ``root``); returns one
+    files-table row per document (a text or HTML file: one; a WARC or a dump: one per
+    record) and one row with ``skipped`` set per unusable file or record."""
+    rows = [
+        _document_row(document)
+        for rel in batch.column("file").to_pylist()
+        for document in read_file(root if is_uri(root) else Path(root), rel, fields)
+    ]
+    return pa.Table.from_pylist(rows, READ_SCHEMA)
+

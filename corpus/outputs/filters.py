@@ -177,7 +177,7 @@ def filter_pairs(
     table: pa.Table, langs: tuple[str, str], options: FilterOptions, detect: Detect = detect_text
 ) -> tuple[pa.Table, FilterReport]:
     """Rows that pass every filter, and what each filter removed and learned. ``detect``
-    identifies one sentence's language (a build passes ``stages.SentenceLanguages``, which
+    identifies one sentence's language (a build passes ``identification.SentenceLanguages``, which
     keeps the answers in the cache folder)."""
     la, lb = langs
     translation = table.column("translation").combine_chunks()

