@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import shlex
 import shutil
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from enum import StrEnum
@@ -164,7 +165,37 @@ class Engine(StrEnum):
     ray = "ray"
 
 
+def _print_graph(wanted: bool) -> None:
+    if wanted:
+        from corpus.graph import explain
+
+        print(explain())
+        raise typer.Exit()
+
+
+def _with_filter_options(command: Callable[..., None]) -> Callable[..., None]:
+    """``command`` with one option per declared filter (``filters.FILTERS``) added to its
+    signature, where typer reads its options; it receives each under the name of the
+    ``FilterOptions`` field the option sets."""
+    from corpus.outputs.filters import FILTERS
+
+    signature = inspect.signature(command, eval_str=True)
+    kept = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
+    added = [
+        inspect.Parameter(
+            f.field,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=f.default,
+            annotation=Annotated[f.kind, typer.Option(f.option, help=f.help, **f.limits)],
+        )
+        for f in FILTERS
+    ]
+    command.__signature__ = signature.replace(parameters=[*kept, *added])  # type: ignore[attr-defined]
+    return command
+
+
 @app.command("build")
+@_with_filter_options
 def build_command(
     input_arg: Annotated[
         str,
@@ -181,23 +212,6 @@ def build_command(
     model: ModelOption = None,
     batch_size: BatchSizeOption = 32,
     precision: PrecisionOption = "auto",
-    min_score: Annotated[
-        float, typer.Option(min=0.0, max=1.0, help="Drop pairs below this confidence.")
-    ] = 0.0,
-    length_ratio: Annotated[
-        tuple[float, float] | None,
-        typer.Option(
-            help="Keep pairs whose character-length ratio lies in MIN MAX "
-            "(default: bounds learned per language pair from its confident beads)."
-        ),
-    ] = None,
-    keep_duplicates: Annotated[bool, typer.Option(help="Keep exact duplicate pairs.")] = False,
-    keep_boilerplate: Annotated[
-        bool, typer.Option(help="Keep short non-sentences and lines repeated across articles.")
-    ] = False,
-    keep_untranslated: Annotated[
-        bool, typer.Option(help="Keep pairs whose sides are identical or in one language.")
-    ] = False,
     force: Annotated[
         bool,
         typer.Option(
@@ -236,6 +250,17 @@ def build_command(
         str | None, typer.Option(help="JSONL/Parquet dumps: field with the URL [url].")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain",
+            callback=_print_graph,
+            is_eager=True,
+            help="Print the stages of a build (what each takes and gives, where it runs) "
+            "and exit.",
+        ),
+    ] = False,
+    **filter_options: object,  # one option per filter of filters.FILTERS (_with_filter_options)
 ) -> None:
     """Find translated articles, align their sentences, write Parquet + a dataset card.
 
@@ -244,11 +269,12 @@ def build_command(
     """
     _check_precision(precision)
     from corpus.inputs.extraction import DEFAULT_FIELDS
-    from corpus.inputs.reading import DATASET_NAME, cached_dataset, is_uri
+    from corpus.inputs.listing import DATASET_NAME, cached_dataset, is_uri
     from corpus.options import BuildOptions
-    from corpus.outputs.filters import FilterOptions
+    from corpus.outputs.filters import FILTERS, FilterOptions
     from corpus.pipeline import build
 
+    length_ratio = filter_options["length_ratio"]
     if length_ratio is not None and not 0 < length_ratio[0] <= length_ratio[1]:
         raise fail(f"--length-ratio {length_ratio[0]} {length_ratio[1]}: need 0 < MIN <= MAX", 2)
     data_files_only = None
@@ -266,13 +292,7 @@ def build_command(
         model=model,
         batch_size=batch_size,
         precision=precision,
-        filters=FilterOptions(
-            min_score=min_score,
-            length_ratio=length_ratio,
-            drop_duplicates=not keep_duplicates,
-            drop_boilerplate=not keep_boilerplate,
-            drop_untranslated=not keep_untranslated,
-        ),
+        filters=FilterOptions(**{f.field: f.value(filter_options[f.field]) for f in FILTERS}),
         progress=not quiet,
         force=force,
         cache=cache,

@@ -90,10 +90,10 @@ STAGES = (
           setup=True),
     Stage("spill", "corpus.engines.spill:FileSpill", DRIVER, "batch of files",
           "embedded files tables", "files on disk; FileFacts per file; exact duplicates set apart"),
-    Stage("group", "corpus.alignment.grouping:group_files", DRIVER, "build",
+    Stage("group", "corpus.alignment.grouping:group_articles", DRIVER, "build",
           "FileFacts, document and sentence vectors", "records.Grouping: articles, variants, "
           "pair probabilities; near duplicates and damaged copies set apart"),
-    Stage("align", "corpus.alignment.article_alignment:align_articles", ENGINE, "articles",
+    Stage("align", "corpus.alignment.article_alignment:align_articles", ENGINE, "article",
           "tables.align_input_schema", "beads table: tables.BEADS_SCHEMA (or the alignment cache)"),
     Stage("rows", "corpus.outputs.rows:RowFiles", DRIVER, "article",
           "beads, files", "pair rows per config and multi-way rows (tables.bead_table)"),

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from corpus.inputs.extraction import DEFAULT_FIELDS, FieldNames
-from corpus.inputs.reading import Skipped
 from corpus.outputs.filters import FilterOptions, LengthRatio
+from corpus.records import Skipped
 
 
 @dataclass(frozen=True)

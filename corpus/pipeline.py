@@ -38,7 +38,8 @@ from corpus.engines.embedded import EmbeddedEngine
 from corpus.engines.spill import FileFacts, FileSpill, SpilledFiles, facts_of
 from corpus.errors import CorpusError, UsageError
 from corpus.graph import FileSettings
-from corpus.inputs.reading import ExactDuplicates, Skipped, document_of, list_inputs
+from corpus.inputs.listing import list_inputs
+from corpus.inputs.reading import ExactDuplicates, document_of
 from corpus.inputs.url_matching import url_candidates
 from corpus.options import BuildOptions, BuildSummary
 from corpus.outputs import card
@@ -59,7 +60,7 @@ from corpus.outputs.rows import (
     write_sentences,
 )
 from corpus.outputs.writing import write_config, write_table
-from corpus.records import Grouping
+from corpus.records import Grouping, Skipped
 from corpus.text.identification import SentenceLanguages
 
 

@@ -104,3 +104,9 @@ class Grouping:
     # already holds (``_variants``): file index -> that article's id. To be aligned with the
     # article's files of other languages; their pairs share the article's config names.
     variants: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    path: str  # relative to the input root
+    reason: str  # short, for people, e.g. "binary file (PNG image)"

@@ -3,7 +3,7 @@
 The checks of issue 23 must leave clean files alone. Over every document of ntrex-world (52
 languages, 61 articles each, one file per article and language) and the sample articles:
 
-- mojibake repair at reading (``reading.normalise_text``, ftfy): documents changed;
+- mojibake repair at reading (``decoding.normalise_text``, ftfy): documents changed;
 - language identification: documents flagged mixed, and how many of them are cut into
   language parts (``identification.identification_of``, as the identify stage cuts them),
   with the parts;
@@ -29,7 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 from corpus.alignment.near_duplicates import DAMAGED_PAIR_SHARE, DAMAGED_WORD_SHARE, word_overlap  # noqa: E402
-from corpus.inputs.reading import Document, normalise_text, read_inputs  # noqa: E402
+from corpus.inputs.decoding import normalise_text  # noqa: E402
+from corpus.inputs.reading import Document, read_inputs  # noqa: E402
 from corpus.text.identification import identification_of  # noqa: E402
 
 

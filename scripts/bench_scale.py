@@ -1,4 +1,4 @@
-"""Scale-out benchmark: both runners, bounded memory, the whole Bible.
+"""Scale-out benchmark: both engines, bounded memory, the whole Bible.
 
     python scripts/bench_scale.py --benchmarks ../shared/benchmarks [--parts same,overhead,memory]
         [--chapters 100,300,1189] [--store DIR] [--work DIR]
@@ -6,11 +6,11 @@
 Parts (each a fresh process per build, so each has its own peak RSS; results are merged into
 ``output/bench/scale.json``, so a part can be run again alone):
 
-- ``same``: the embedded and the Ray runner on the sample and on the first size of Bible
+- ``same``: the embedded and the Ray engine on the sample and on the first size of Bible
   chapters (``--chapters``), cold (no store): identical Parquet files, names and rows.
 - ``overhead``: the same chapters, embedded against Ray (local, started by the build):
   wall time cold (an empty store each) and warm (the store filled by the cold run).
-- ``memory``: the embedded runner from a warm store at every size of ``--chapters`` (the
+- ``memory``: the embedded engine from a warm store at every size of ``--chapters`` (the
   largest, 1,189, is the whole Bible, 5,945 files): peak RSS, and its growth between the
   last two sizes. A size whose store is not warm yet is filled first by a build that may be
   stopped and run again (the store keeps every committed batch: ``--store``).
@@ -79,7 +79,7 @@ def build(src: Path, out: Path, engine: str, store: Path | None) -> dict:
 
 
 def same(work: Path, chapters_src: Path, n: int) -> dict:
-    """Cold builds by both runners: identical Parquet?"""
+    """Cold builds by both engines: identical Parquet?"""
     result = {}
     for name, src in (("sample", SAMPLE), (f"bible_{n}_chapters", chapters_src)):
         runs = {e: build(src, work / f"same-{name}-{e}", e, None) for e in ("embedded", "ray")}
@@ -114,7 +114,7 @@ def overhead(work: Path, src: Path, n: int) -> dict:
 
 
 def memory(work: Path, meta: dict, sizes: list[int], store: Path) -> dict:
-    """Peak RSS of the embedded runner from a warm store, per number of chapters."""
+    """Peak RSS of the embedded engine from a warm store, per number of chapters."""
     result: dict = {"store": str(store), "sizes": {}}
     everything = meta["chapters"]
     for n in sizes:

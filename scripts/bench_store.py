@@ -33,7 +33,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
-from corpus.embedding.store import COMPACT_ROWS, STORE_EVERY, EmbeddingStore  # noqa: E402
+from corpus.embedding.store import STORE_EVERY, EmbeddingStore  # noqa: E402
+from corpus.stores import COMPACT_ROWS  # noqa: E402
 
 DIM = 384
 MODEL = "synthetic model"

@@ -3,16 +3,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from corpus.alignment.sentence_alignment import (
-    AlignParams,
-    Bead,
-    _absorb_fragments,
-    _length_ratio,
-    _Side,
-    align,
-    multiway,
-)
+from corpus.alignment.dp import AlignParams, Side, length_ratio
+from corpus.alignment.multiway import multiway
+from corpus.alignment.sentence_alignment import _absorb_fragments, align
 from corpus.embedding.encoder import normalise
+from corpus.records import Bead
 
 DIM = 64
 
@@ -178,9 +173,9 @@ def test_length_ratio_comes_from_translations_not_from_untranslated_blocks():
     # 20 translations, source twice as long, then 30 short target-only lines (captions):
     # the overall character ratio is 2000 / 1600, the translations' ratio is 2.
     s, t, _, _ = synthetic([(1, 1)] * 20 + [(0, 1)] * 30, seed=5)
-    src = _Side(s, np.full(20, 100.0), [1])
-    tgt = _Side(t, np.array([50.0] * 20 + [20.0] * 30), [1])
-    assert _length_ratio(src, tgt) == pytest.approx(2.0)
+    src = Side(s, np.full(20, 100.0), [1])
+    tgt = Side(t, np.array([50.0] * 20 + [20.0] * 30), [1])
+    assert length_ratio(src, tgt) == pytest.approx(2.0)
 
 
 def _brute_force_paths(n, m, types):
@@ -197,13 +192,7 @@ def _brute_force_paths(n, m, types):
 def test_dp_finds_the_best_path_and_exact_posteriors_of_its_beads():
     # Small enough to enumerate every path: the DP's maximum and its forward-backward
     # posteriors must equal the brute-force ones.
-    from corpus.alignment.sentence_alignment import (
-        _Band,
-        _dp,
-        _knn_in_band,
-        _length_factor,
-        _margins,
-    )
+    from corpus.alignment.dp import Band, band_dp, knn_in_band, length_factor, margins
 
     rng = np.random.default_rng(3)
     params = AlignParams(temperature=0.05)
@@ -212,19 +201,19 @@ def test_dp_finds_the_best_path_and_exact_posteriors_of_its_beads():
     tgt_emb = normalise(src_emb[[0, 1, 1, 2]] + 0.8 * rng.normal(size=(m, 16)))
     sizes_src = [1] + [a for a, _ in params.bead_types if a]
     sizes_tgt = [1] + [b for _, b in params.bead_types if b]
-    src = _Side(src_emb, np.array([30, 50, 40]), sizes_src)
-    tgt = _Side(tgt_emb, np.array([25, 20, 30, 45]), sizes_tgt)
-    band = _Band.full(n, m)
-    _knn_in_band(src, tgt, band, params.knn)
-    path, log_post = _dp(src, tgt, band, params, 1.0, posterior=True)
+    src = Side(src_emb, np.array([30, 50, 40]), sizes_src)
+    tgt = Side(tgt_emb, np.array([25, 20, 30, 45]), sizes_tgt)
+    band = Band.full(n, m)
+    knn_in_band(src, tgt, band, params.knn)
+    path, log_post = band_dp(src, tgt, band, params, 1.0, posterior=True)
 
     def value(i, j, a, b):
         if a == 0 or b == 0:
             return params.skip
         end = np.array([j + b])
         return float(
-            _margins(src, tgt, i + a, [a], end, b)[0, 0]
-            * _length_factor(src, tgt, i + a, [a], end, b, 1.0)[0, 0]
+            margins(src, tgt, i + a, [a], end, b)[0, 0]
+            * length_factor(src, tgt, i + a, [a], end, b, 1.0)[0, 0]
         )
 
     paths = _brute_force_paths(n, m, params.bead_types)
@@ -246,8 +235,8 @@ def test_a_fragment_left_alone_is_joined_to_its_neighbour():
     src = normalise(np.array([others[0], meaning + 0.5 * tail, others[1]]))
     tgt = normalise(np.array([others[0], meaning, tail, others[1], unrelated]))
     sizes = [1, 2, 3, 4]
-    s = _Side(src.astype(np.float32), np.array([60, 100, 60]), sizes)
-    t = _Side(tgt.astype(np.float32), np.array([60, 75, 25, 60, 60]), sizes)
+    s = Side(src.astype(np.float32), np.array([60, 100, 60]), sizes)
+    t = Side(tgt.astype(np.float32), np.array([60, 75, 25, 60, 60]), sizes)
     path = [(0, 0, 1, 1), (1, 1, 1, 1), (2, 2, 0, 1), (2, 3, 1, 1), (3, 4, 0, 1)]
     joined, log_post = _absorb_fragments(s, t, path, [0.0] * 5, AlignParams(), 1.0)
     assert joined == [(0, 0, 1, 1), (1, 1, 1, 2), (2, 3, 1, 1), (3, 4, 0, 1)]

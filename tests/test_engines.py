@@ -1,4 +1,4 @@
-"""Tests for corpus.engines: the embedded runner's parallel map, and the Ray Data runner
+"""Tests for corpus.engines: the embedded engine's parallel map, and the Ray Data engine
 against the embedded one (Ray started locally once per session)."""
 
 import logging
@@ -34,8 +34,8 @@ def local_ray():
     ray.shutdown()
 
 
-def test_ray_runner_writes_exactly_what_the_embedded_runner_writes(local_ray, tmp_path):
-    """Cold builds (no cache: each runner embeds and aligns everything itself) of the sample
+def test_ray_engine_writes_exactly_what_the_embedded_engine_writes(local_ray, tmp_path):
+    """Cold builds (no cache: each engine embeds and aligns everything itself) of the sample
     plus what gets skipped (a binary file, an exact duplicate)."""
     src = tmp_path / "in"
     shutil.copytree(SAMPLE, src)
@@ -62,7 +62,7 @@ def test_cli_builds_with_the_ray_engine(local_ray, sample_build, tmp_path):
     result = CliRunner().invoke(app, [*args, "--cache-dir", str(cache)])
     assert result.exit_code == 0, result.output
     assert parquet_data(out) == parquet_data(sample_build)
-    assert "- Runner: ray (Ray 2." in (out / "README.md").read_text()
+    assert "- Engine: ray (Ray 2." in (out / "README.md").read_text()
 
 
 def test_ray_engine_without_ray_installed_is_one_usage_error(monkeypatch, tmp_path):

@@ -350,7 +350,7 @@ def test_a_save_to_disk_dataset_is_read_row_by_row_without_its_metadata(tmp_path
 
 
 def test_a_dataset_name_resolves_to_its_local_hub_snapshot_only(tmp_path, monkeypatch):
-    from corpus.inputs.reading import cached_dataset
+    from corpus.inputs.listing import cached_dataset
 
     repo = tmp_path / "hub" / "datasets--lab--news"
     snapshot = repo / "snapshots" / "0123abcd"

@@ -4,13 +4,13 @@ import pyarrow as pa
 
 from corpus.outputs.filters import (
     FilterOptions,
-    close_languages,
     filter_pairs,
     in_wrong_script,
     is_short_non_sentence,
     learn_length_ratio,
 )
 from corpus.tables import bead_schema
+from corpus.text.langid import close_languages
 
 
 def row(sv: str, en: str, score: float = 0.9, article: str = "a1") -> dict:
@@ -132,3 +132,31 @@ def test_a_headline_without_punctuation_is_not_boilerplate_by_shape_alone():
     rows = [row("Ny bro till ön", "Government wants a new bridge to the island")]
     kept, report = filter_pairs(table(rows), ("en", "sv"), FilterOptions())
     assert kept.num_rows == 1 and not report.removed
+
+
+def test_max_chars_removes_pairs_with_a_long_side_and_only_when_set():
+    short = [row(f"Mening nummer {i} är här.", f"Sentence number {i} is here.") for i in range(3)]
+    long = row("En mening. " * 12, "A sentence. " * 12)  # 132 and 144 characters
+    rows = [*short, long]
+    kept, report = filter_pairs(table(rows), ("en", "sv"), FilterOptions(max_chars=140))
+    assert kept.to_pylist() == table(short).to_pylist()
+    assert report.removed == {"too long": 1}
+    kept, report = filter_pairs(table(rows), ("en", "sv"), FilterOptions(max_chars=144))
+    assert kept.num_rows == 4 and not report.removed
+    assert filter_pairs(table(rows), ("en", "sv"), FilterOptions())[0].num_rows == 4
+
+
+def test_every_declared_filter_is_a_build_option_and_in_the_card_prose():
+    from typer.testing import CliRunner
+
+    from corpus.cli import app
+    from corpus.outputs.filters import FILTERS, describe_filters
+
+    result = CliRunner().invoke(app, ["build", "--help"], env={"COLUMNS": "300"})
+    assert result.exit_code == 0
+    for f in FILTERS:
+        assert f.option in result.output, f.option
+    prose = describe_filters(FilterOptions(max_chars=500, drop_boilerplate=False))
+    assert "pairs with a side over 500 characters removed" in prose
+    assert "boilerplate (" in prose and ") kept" in prose
+    assert FILTERS[0].reason == "score"  # the score filter counts first

@@ -15,8 +15,10 @@ from huggingface_hub import DatasetCard
 from typer.testing import CliRunner
 
 from corpus.cli import app
+from corpus.inputs.decoding import decode_bytes, not_running_text
 from corpus.inputs.extraction import FieldNames
-from corpus.inputs.reading import decode_bytes, list_inputs, not_running_text, read_inputs
+from corpus.inputs.listing import list_inputs
+from corpus.inputs.reading import read_inputs
 from corpus.tables import READ_SCHEMA
 from corpus.text.identification import identify_languages
 

@@ -1,5 +1,5 @@
-from corpus.inputs.reading import Skipped
 from corpus.options import skip_lines
+from corpus.records import Skipped
 
 
 def test_a_container_s_skipped_records_are_summed_up_per_kind_of_reason():

@@ -18,17 +18,11 @@ from pathlib import Path
 import pytest
 
 from corpus.errors import InputError
-from corpus.inputs import reading
-from corpus.inputs.reading import (
-    MAX_BYTES,
-    Document,
-    Skipped,
-    decode_bytes,
-    list_inputs,
-    read_document,
-    read_file,
-    read_inputs,
-)
+from corpus.inputs import decoding
+from corpus.inputs.decoding import decode_bytes
+from corpus.inputs.listing import list_inputs
+from corpus.inputs.reading import MAX_BYTES, Document, read_document, read_file, read_inputs
+from corpus.records import Skipped
 
 ARABIC = "عقد الاجتماع في القاهرة يوم الأحد وناقش الوزراء التعاون الاقتصادي."
 # Persian in cp1256 spells yeh with the Arabic letter: the code page has no U+06CC.
@@ -110,8 +104,8 @@ def test_one_cp1252_dash_in_a_long_text_rules_out_latin1() -> None:
     ],
 )
 def test_mojibake_is_not_taken_for_prose(text: str, codec: str, misread_as: str) -> None:
-    assert reading._reads_as_prose(text)
-    assert not reading._reads_as_prose(text.encode(codec).decode(misread_as))
+    assert decoding._reads_as_prose(text)
+    assert not decoding._reads_as_prose(text.encode(codec).decode(misread_as))
 
 
 @pytest.mark.parametrize(

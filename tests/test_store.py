@@ -17,19 +17,11 @@ from typer.testing import CliRunner
 
 from corpus.cli import app
 from corpus.embedding.encoder import Encoder, load_encoder
-from corpus.embedding.store import (
-    MAX_SMALL_PARTS,
-    ROW_GROUP_ROWS,
-    AlignmentStore,
-    EmbeddingStore,
-    encode_cached,
-    model_digest,
-    model_id,
-    text_keys,
-)
+from corpus.embedding.store import EmbeddingStore, encode_cached, model_id, text_keys
 from corpus.options import BuildOptions
 from corpus.pipeline import build
 from corpus.records import Bead
+from corpus.stores import MAX_SMALL_PARTS, ROW_GROUP_ROWS, AlignmentStore, model_digest
 from tests.conftest import ROOT, SAMPLE
 
 

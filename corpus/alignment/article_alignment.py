@@ -16,12 +16,13 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from corpus.alignment import sentence_alignment
-from corpus.alignment.sentence_alignment import AlignParams, align
+from corpus.alignment import dp, sentence_alignment
+from corpus.alignment.dp import AlignParams
+from corpus.alignment.sentence_alignment import align
 from corpus.embedding.embed import file_embeddings
-from corpus.embedding.store import AlignmentStore
 from corpus.engines.spill import FileFacts, SpilledFiles
 from corpus.records import Bead
+from corpus.stores import AlignmentStore
 from corpus.tables import BEADS_SCHEMA, align_input_schema
 
 
@@ -81,7 +82,9 @@ def pair_beads(beads: pa.Table) -> dict[tuple[int, int], list[Bead]]:
 
 # What an alignment depends on besides its input: the aligner's code and parameters.
 _ALIGNER_ID = hashlib.sha256(
-    Path(sentence_alignment.__file__).read_bytes() + repr(AlignParams()).encode()
+    Path(dp.__file__).read_bytes()
+    + Path(sentence_alignment.__file__).read_bytes()
+    + repr(AlignParams()).encode()
 ).digest()
 
 
@@ -148,7 +151,7 @@ def aligned_articles(
                     if got is None or got[0] == aid:
                         table = got[1] if got is not None else None
                         break
-                    waiting[got[0]] = got[1]  # the runner's order differs: keep for later
+                    waiting[got[0]] = got[1]  # the engine's order differs: keep for later
                 if table is None and keys[aid] in stored:
                     table = align_articles(align_input(aid, inputs[aid], n_members[aid], view))
                 if table is not None:
@@ -164,7 +167,7 @@ def aligned_articles(
 
 def _by_article(tables: Iterator[pa.Table]) -> Iterator[tuple[str, pa.Table]]:
     """Beads tables regrouped into one table per article (rows of an article are
-    consecutive in the runner's output)."""
+    consecutive in the engine's output)."""
     pending: list[pa.Table] = []
     current = None
     try:

@@ -24,6 +24,7 @@ import numpy as np
 
 from corpus.alignment.candidates import files_by_lang
 from corpus.records import ArticleFile
+from corpus.robust import robust_scale
 
 _TIE = 0.01  # margins this close to a sentence's best count as ties (good matches: 0.05-0.2)
 # A null distribution needs this many unrelated sentence pairs; below it the pooled
@@ -35,6 +36,8 @@ SMALL_NULL_CELLS = 48
 MIN_OWN_CELLS = 6
 _NULL_SAMPLE = 4000  # sentence pairs drawn per language pair for its null distribution
 _SHUFFLES = 8  # column permutations that give a pair its own chance-level chain length
+# A scale below this is no spread at all (identical cosines): z-scores stay finite.
+SCALE_FLOOR = 1e-4
 STRONG_Z = 3.0  # a match this many null scales above the null centre counts as confident
 
 # Two logistic regressions of "these two files translate each other" on ``pair_features``,
@@ -65,11 +68,11 @@ SHORT_DECISION_WEIGHTS = (-16.22, 13.61, -0.1529, 2.413, 0.1293, -22.32, 1.394, 
 class SentenceNull:
     """Cosines of unrelated sentence pairs of one language pair: median and robust scale.
 
-    The scale is 1.4826 times the median absolute deviation, which stays that of the
-    unrelated pairs while translations are a minority of the sample (a few per cent in
-    any folder of several articles). e5 cosines are compressed (about 0.8 for unrelated
-    text), so matches are judged by how many null scales they stand above this centre,
-    never by their raw value.
+    The scale is 1.4826 times the median absolute deviation (``robust.robust_scale``),
+    which stays that of the unrelated pairs while translations are a minority of the
+    sample (a few per cent in any folder of several articles). e5 cosines are compressed
+    (about 0.8 for unrelated text), so matches are judged by how many null scales they
+    stand above this centre, never by their raw value.
     """
 
     centre: float
@@ -91,11 +94,12 @@ def sentence_null(pool_a: np.ndarray, pool_b: np.ndarray, seed: int = 0) -> Sent
     return _robust_null(cos)
 
 
-def _robust_null(cos: np.ndarray) -> SentenceNull | None:
-    """Median and 1.4826 * MAD of the cosines; None below ``MIN_NULL_CELLS`` of them."""
-    if len(cos) < MIN_NULL_CELLS:
+def _robust_null(cos: np.ndarray, min_cells: int = MIN_NULL_CELLS) -> SentenceNull | None:
+    """Median and robust scale (``robust.robust_scale``) of the cosines; None below
+    ``min_cells`` of them."""
+    if len(cos) < min_cells:
         return None
-    return SentenceNull(float(np.median(cos)), robust_scale(cos), len(cos))
+    return SentenceNull(float(np.median(cos)), robust_scale(cos, SCALE_FLOOR), len(cos))
 
 
 def _sentence_pool(files: Sequence[ArticleFile], members: list[int]) -> np.ndarray:
@@ -280,10 +284,7 @@ def _own_null(a: ArticleFile, b: ArticleFile) -> SentenceNull | None:
     chain = _chain_cells(rows, cols)
     outside = np.ones(sim.shape, bool)
     outside[rows[chain], cols[chain]] = False
-    cos = sim[outside]
-    if len(cos) < MIN_OWN_CELLS:
-        return None
-    return SentenceNull(float(np.median(cos)), robust_scale(cos), len(cos))
+    return _robust_null(sim[outside], MIN_OWN_CELLS)
 
 
 def pair_probability(a: ArticleFile, b: ArticleFile, null: SentenceNull | None) -> float:
@@ -337,9 +338,3 @@ def bimax(a: np.ndarray, b: np.ndarray) -> float:
         return 0.0
     sim = a @ b.T
     return float((sim.max(1).mean() + sim.max(0).mean()) / 2)
-
-
-def robust_scale(values: np.ndarray) -> float:
-    """1.4826 x the median absolute deviation (the standard deviation for normal data,
-    unmoved by a minority of outliers), floored at 1e-4."""
-    return max(1.4826 * float(np.median(np.abs(values - np.median(values)))), 1e-4)

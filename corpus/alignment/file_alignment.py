@@ -3,7 +3,6 @@ the result written as bead lines, tab-separated text or Parquet."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +10,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from corpus.alignment.sentence_alignment import AlignParams, align, joined_embedder
+from corpus.alignment.dp import AlignParams
+from corpus.alignment.sentence_alignment import align, joined_embedder
+from corpus.atomic import atomic_file
 from corpus.embedding.encoder import Encoder, load_encoder
 from corpus.errors import CorpusError
 from corpus.inputs.reading import read_document
@@ -112,25 +113,24 @@ def write_alignment(
     src: Sequence[str], tgt: Sequence[str], beads: Sequence[Bead], fmt: str, out: Path
 ) -> None:
     """Write ``corpus align`` output to ``out`` via a temporary name, renamed when complete."""
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        if fmt == "parquet":
-            rows = [
-                {
-                    "src_ids": list(b.src),
-                    "tgt_ids": list(b.tgt),
-                    "src": _joined(src, b.src),
-                    "tgt": _joined(tgt, b.tgt),
-                    "score": b.score,
-                    "align_type": b.align_type,
-                }
-                for b in beads
-            ]
-            pq.write_table(pa.Table.from_pylist(rows, ALIGNMENT_SCHEMA), tmp, compression="zstd")
-        else:
-            tmp.write_text(alignment_text(src, tgt, beads, fmt), encoding="utf-8")
-        os.replace(tmp, out)
+        with atomic_file(out) as tmp:
+            if fmt == "parquet":
+                rows = [
+                    {
+                        "src_ids": list(b.src),
+                        "tgt_ids": list(b.tgt),
+                        "src": _joined(src, b.src),
+                        "tgt": _joined(tgt, b.tgt),
+                        "score": b.score,
+                        "align_type": b.align_type,
+                    }
+                    for b in beads
+                ]
+                table = pa.Table.from_pylist(rows, ALIGNMENT_SCHEMA)
+                pq.write_table(table, tmp, compression="zstd")
+            else:
+                tmp.write_text(alignment_text(src, tgt, beads, fmt), encoding="utf-8")
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise CorpusError(f"{out}: cannot write output ({exc.strerror or exc})") from exc

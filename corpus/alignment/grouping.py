@@ -42,16 +42,17 @@ from corpus.alignment.candidates import (
 )
 from corpus.alignment.evidence import (
     MIN_NULL_CELLS,
+    SCALE_FLOOR,
     SentenceNull,
     anchor_agreement,
     bimax,
     language_nulls,
     pair_probability,
-    robust_scale,
     translation_score,
 )
 from corpus.alignment.near_duplicates import is_copy
 from corpus.records import ArticleFile, Grouping, Link
+from corpus.robust import robust_scale
 
 # A pair is linked when its calibrated probability of being a translation reaches this.
 MIN_PAIR_PROBABILITY = 0.5
@@ -102,7 +103,7 @@ def _competition(files: Sequence[ArticleFile], judged: list[Link]) -> tuple[np.n
         return scores, np.zeros(len(judged), bool)
     raw = np.array([bimax(files[x.a].embeddings, files[x.b].embeddings) for x in judged])
     agree = np.array([anchor_agreement(files[x.a].text, files[x.b].text) for x in judged])
-    key = raw / robust_scale(raw) + ANCHOR_WEIGHT * agree
+    key = raw / robust_scale(raw, SCALE_FLOOR) + ANCHOR_WEIGHT * agree
     of_file: dict[int, list[int]] = defaultdict(list)
     for k, x in enumerate(judged):
         of_file[x.a].append(k)
@@ -113,7 +114,7 @@ def _competition(files: Sequence[ArticleFile], judged: list[Link]) -> tuple[np.n
             continue  # no field to stand out from
         values = key[ks]
         top = np.argsort(values)[::-1]
-        if values[top[0]] - values[top[1]] >= STANDOUT * robust_scale(values):
+        if values[top[0]] - values[top[1]] >= STANDOUT * robust_scale(values, SCALE_FLOOR):
             clear[end] = ks[top[0]]
     won = np.array(
         [
@@ -482,7 +483,7 @@ def _ranked_below(
         if kv is None or ks is None or not rest:
             continue
         judged += 1
-        centre, scale = float(np.median(rest)), robust_scale(np.array(rest))
+        centre, scale = float(np.median(rest)), robust_scale(np.array(rest), SCALE_FLOOR)
         below += kv - centre < VARIANT_STANDOUT * scale or ks - kv > VARIANT_SHARE * (ks - centre)
     return judged > 0 and below > judged / 2
 

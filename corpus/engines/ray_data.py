@@ -28,7 +28,7 @@ from corpus.engines import cpu_count
 from corpus.graph import ARTICLE_STAGE, FILE_STAGES, FileSettings
 
 ARTICLES_PER_PART = 64  # articles per Parquet file of the alignment input
-# Each block is one batch of the driver: the stage calls are those of the embedded runner.
+# Each block is one batch of the driver: the stage calls are those of the embedded engine.
 ONE_BLOCK = {"batch_size": None, "batch_format": "pyarrow"}
 
 

@@ -10,8 +10,9 @@ import numpy as np
 import pyarrow as pa
 from huggingface_hub import DatasetCardData
 
-from corpus.alignment.sentence_alignment import AlignParams
+from corpus.alignment.dp import AlignParams
 from corpus.options import BuildOptions, BuildSummary, skip_lines
+from corpus.outputs.filters import describe_filters
 from corpus.text.segmentation import segmenter_description
 
 
@@ -23,25 +24,8 @@ def _version(package: str) -> str:
 
 
 def _filter_lines(summary: BuildSummary, options: BuildOptions) -> list[str]:
-    f = options.filters
-    if f.length_ratio is None:
-        ratio = (
-            "character-length ratio (first / second language) within bounds learned per pair "
-            "from its beads scoring 0.9 or more (median of the log ratio +- max(5 robust "
-            "spreads, log 2))"
-        )
-    else:
-        ratio = f"character-length ratio in [{f.length_ratio[0]:.3g}, {f.length_ratio[1]:.3g}]"
-    lines = [
-        f"- Filters: minimum score {f.min_score}; {ratio}; "
-        f"exact duplicate pairs {'removed' if f.drop_duplicates else 'kept'}; boilerplate "
-        "(both sides short lines without sentence-final punctuation, words counted per script, "
-        "or a side repeated in 3 or more articles) "
-        f"{'removed' if f.drop_boilerplate else 'kept'}; untranslated pairs (identical after "
-        "normalisation, a side in another script than its language, or a side confidently "
-        "identified as the other language where the two are not close neighbours) "
-        f"{'removed' if f.drop_untranslated else 'kept'}",
-    ]
+    lines = [f"- Filters, in order (a row removed counts under the first that applies): "
+             f"{describe_filters(options.filters)}"]  # fmt: skip
     for name in summary.pairs:
         counts = summary.removed.get(name, {})
         detail = ", ".join(f"{reason}: {n}" for reason, n in sorted(counts.items())) or "none"
@@ -236,9 +220,9 @@ def render(
         f"Unicode non-characters) removed at read time: {summary.n_not_text} "
         f"in {summary.n_files_not_text} files",
         *_filter_lines(summary, options),
-        f"- Runner: {summary.engine}"
+        f"- Engine: {summary.engine}"
         + (f" (Ray {_version('ray')})" if summary.engine == "ray" else "")
-        + "; both runners write the same rows",
+        + "; both engines write the same rows",
         f"- corpus {_version('corpus')}, Python {platform.python_version()}, "
         f"pyarrow {_version('pyarrow')}",
         "",

@@ -9,7 +9,6 @@ renamed when complete.
 from __future__ import annotations
 
 import json
-import os
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
@@ -22,6 +21,7 @@ from xml.sax.saxutils import escape, quoteattr
 import numpy as np
 import pyarrow.parquet as pq
 
+from corpus.atomic import atomic_file
 from corpus.errors import CorpusError, UsageError
 
 FORMATS = ("tmx", "moses", "jsonl", "bicleaner", "xces")
@@ -212,18 +212,14 @@ def export(out: Path, pair: str, fmt: str, to: Path) -> list[Path]:
     la, lb = pair.split("-")
     targets = [to.with_name(f"{to.name}.{la}"), to.with_name(f"{to.name}.{lb}")]
     targets = targets if fmt == "moses" else [to]
-    temps = [t.with_name(f".{t.name}.tmp-{os.getpid()}") for t in targets]
     try:
-        with ExitStack() as stack:
-            files = [stack.enter_context(t.open("w", encoding="utf-8")) for t in temps]
-            for pieces in _WRITERS[fmt](la, lb, rows, out):
-                for file, piece in zip(files, pieces, strict=True):
-                    file.write(piece)
-        for temp, target in zip(temps, targets, strict=True):
-            temp.replace(target)
+        with ExitStack() as renamed:  # every file renamed into place once all are complete
+            temps = [renamed.enter_context(atomic_file(target)) for target in targets]
+            with ExitStack() as opened:
+                files = [opened.enter_context(t.open("w", encoding="utf-8")) for t in temps]
+                for pieces in _WRITERS[fmt](la, lb, rows, out):
+                    for file, piece in zip(files, pieces, strict=True):
+                        file.write(piece)
     except OSError as exc:
         raise CorpusError(f"{to}: cannot write export ({exc.strerror or exc})") from exc
-    finally:
-        for temp in temps:
-            temp.unlink(missing_ok=True)
     return targets

@@ -1,10 +1,16 @@
 """Filters between alignment and writing: pure functions over the rows of one language pair.
 
-Each filter keeps or drops whole rows of a pair table (``writing.bead_schema``) and
-`filter_pairs` reports how many rows each one removed and the length-ratio bounds it
-learned, for the summary and the card. Nothing here depends on a language, a script or a
-punctuation list: sentence ends, word counts and scripts are Unicode properties
-(``corpus.text.unicode_scripts``), length ratios are learned from the build's own confident beads.
+Each filter is declared once, in ``FILTERS``: the reason it reports, the ``corpus build``
+option that controls it and its help (the CLI builds its options from this list), what it
+removes and why (the dataset card's prose is generated from it), and its test of a row. It
+keeps or drops whole rows of a pair table (``tables.bead_table``); ``filter_pairs`` runs the
+filters in their order (the first that applies counts) and reports how many rows each one
+removed and the length-ratio bounds it learned, for the summary and the card. A new filter
+is one ``Filter`` in ``FILTERS`` and, where it needs one, a field of ``FilterOptions``.
+
+Nothing here depends on a language, a script or a punctuation list: sentence ends, word
+counts and scripts are Unicode properties (``corpus.text.unicode_scripts``), length ratios
+are learned from the build's own confident beads.
 """
 
 from __future__ import annotations
@@ -14,11 +20,12 @@ import statistics
 import unicodedata
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import pyarrow as pa
 
-from corpus.text.langid import base_language, close_languages, detect_text
+from corpus.robust import robust_scale
 from corpus.text.unicode_scripts import ends_sentence, script_counts, word_count
 
 _MAX_BOILERPLATE_WORDS = 4
@@ -50,6 +57,7 @@ _FALLBACK_HALF_WIDTH = math.log(3.0)
 @dataclass(frozen=True)
 class FilterOptions:
     min_score: float = 0.0
+    max_chars: int | None = None  # longest side kept, in characters; None: no limit
     # Fixed bounds of len(first) / len(second); None: learned per pair (``learn_length_ratio``).
     length_ratio: tuple[float, float] | None = None
     drop_duplicates: bool = True
@@ -124,11 +132,11 @@ def learn_length_ratio(texts_a: list[str], texts_b: list[str], scores: list[floa
     confident = [x for x, s in zip(logs, scores, strict=True) if s >= _CONFIDENT_SCORE]
     if len(confident) >= _MIN_RATIO_BEADS:
         center = statistics.median(confident)
-        spread = 1.4826 * statistics.median(abs(x - center) for x in confident)
+        spread = robust_scale(confident)
         half, used = max(_RATIO_SPREADS * spread, _MIN_HALF_WIDTH), len(confident)
     elif logs:
         center = statistics.median(logs)
-        spread = 1.4826 * statistics.median(abs(x - center) for x in logs)
+        spread = robust_scale(logs)
         half, used = _FALLBACK_HALF_WIDTH, len(logs)
     else:
         return LengthRatio(1.0, 0.0, 1 / 3, 3.0, 0)
@@ -166,6 +174,8 @@ Detect = Callable[[str], tuple[str, float]]
 
 def _looks_like(text: str, lang: str, other: str, detect: Detect) -> bool:
     """The detector confidently says ``text`` (labelled ``lang``) is in ``other``."""
+    from corpus.text.langid import base_language
+
     if len(text) < _MIN_LANGID_CHARS:
         return False
     guess, prob = detect(text)
@@ -173,12 +183,165 @@ def _looks_like(text: str, lang: str, other: str, detect: Detect) -> bool:
     return prob >= _LANGID_CONFIDENT and guess != own and guess == foreign
 
 
+@dataclass
+class PairRows:
+    """One pair config's rows as the filters see them, with what they learn from all rows
+    first (length-ratio bounds, repeated lines, main scripts, per-sentence languages)."""
+
+    a: list[str]  # first language's side of each row
+    b: list[str]
+    scores: list[float]
+    options: FilterOptions
+    ratio: LengthRatio
+    repeated: tuple[set[str], set[str]]  # normalised short lines repeated across articles
+    scripts: tuple[set[str], set[str]]  # each language's main scripts
+    close: bool  # per-sentence language identification does not separate the two
+    other_language: list[bool]  # per row: a side confidently in the other language
+    seen: set[tuple[str, str]] = field(default_factory=set)  # normalised rows kept so far
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A filter, declared once. ``option`` is the ``corpus build`` option that sets
+    ``FilterOptions.<field>`` (``flag``: a ``--keep-...`` switch that turns the filter off;
+    else a value of ``kind``, ``value`` turning the option's value into the field's);
+    ``describe`` says in the card what it removes under the build's options; ``drops`` tests
+    row ``k``."""
+
+    reason: str  # what the summary and the card count its removals under
+    option: str
+    field: str
+    help: str
+    describe: Callable[[FilterOptions], str]
+    drops: Callable[[PairRows, int], bool]
+    kind: Any = bool  # the option's type; bool: a --keep-... flag
+    default: Any = False  # the option's default
+    limits: dict[str, Any] = field(default_factory=dict)  # typer.Option bounds (min, max)
+
+    def value(self, option_value: Any) -> Any:
+        """The ``FilterOptions`` field's value for the option's value."""
+        return not option_value if self.kind is bool else option_value
+
+
+def _kept(on: bool) -> str:
+    return "removed" if on else "kept"
+
+
+def _ratio_text(options: FilterOptions) -> str:
+    if options.length_ratio is None:
+        return (
+            "character-length ratio (first / second language) within bounds learned per pair "
+            f"from its beads scoring {_CONFIDENT_SCORE} or more (median of the log ratio +- "
+            f"max({_RATIO_SPREADS:g} robust spreads, log 2))"
+        )
+    low, high = options.length_ratio
+    return f"character-length ratio in [{low:.3g}, {high:.3g}]"
+
+
+def _is_boilerplate(rows: PairRows, k: int) -> bool:
+    a, b = rows.a[k], rows.b[k]
+    # Shape alone is weak evidence: both sides must look like a caption or footer.
+    return (
+        (is_short_non_sentence(a) and is_short_non_sentence(b))
+        or _norm(a) in rows.repeated[0]
+        or _norm(b) in rows.repeated[1]
+    )
+
+
+def _is_untranslated(rows: PairRows, k: int) -> bool:
+    a, b = rows.a[k], rows.b[k]
+    return (
+        _norm(a) == _norm(b)
+        or in_wrong_script(a, rows.scripts[0])
+        or in_wrong_script(b, rows.scripts[1])
+        or (not rows.close and rows.other_language[k])
+    )
+
+
+def _is_duplicate(rows: PairRows, k: int) -> bool:
+    return (_norm(rows.a[k]), _norm(rows.b[k])) in rows.seen
+
+
+FILTERS = (
+    Filter(
+        "score", "--min-score", "min_score", "Drop pairs below this confidence.",
+        lambda o: f"minimum score {o.min_score}",
+        lambda rows, k: rows.scores[k] < rows.options.min_score,
+        kind=float, default=0.0, limits={"min": 0.0, "max": 1.0},
+    ),
+    Filter(
+        "too long", "--max-chars", "max_chars",
+        "Drop pairs with a side longer than this many characters (default: no limit).",
+        lambda o: f"pairs with a side over {o.max_chars} characters removed"
+        if o.max_chars else "no maximum length",
+        lambda rows, k: rows.options.max_chars is not None
+        and max(len(rows.a[k]), len(rows.b[k])) > rows.options.max_chars,
+        kind=int | None, default=None, limits={"min": 1},
+    ),
+    Filter(
+        "boilerplate", "--keep-boilerplate", "drop_boilerplate",
+        "Keep short non-sentences and lines repeated across articles.",
+        lambda o: "boilerplate (both sides short lines without sentence-final punctuation, "
+        f"words counted per script, or a side repeated in {_REPEATED_ARTICLES} or more "
+        f"articles) {_kept(o.drop_boilerplate)}",
+        lambda rows, k: rows.options.drop_boilerplate and _is_boilerplate(rows, k),
+    ),
+    Filter(
+        "length ratio", "--length-ratio", "length_ratio",
+        "Keep pairs whose character-length ratio lies in MIN MAX "
+        "(default: bounds learned per language pair from its confident beads).",
+        _ratio_text,
+        lambda rows, k: not rows.ratio.low <= length_ratio(rows.a[k], rows.b[k]) <= rows.ratio.high,
+        kind=tuple[float, float] | None, default=None,
+    ),
+    Filter(
+        "untranslated", "--keep-untranslated", "drop_untranslated",
+        "Keep pairs whose sides are identical or in one language.",
+        lambda o: "untranslated pairs (identical after normalisation, a side in another "
+        "script than its language, or a side confidently identified as the other language "
+        f"where the two are not close neighbours) {_kept(o.drop_untranslated)}",
+        lambda rows, k: rows.options.drop_untranslated and _is_untranslated(rows, k),
+    ),
+    Filter(
+        "duplicate", "--keep-duplicates", "drop_duplicates", "Keep exact duplicate pairs.",
+        lambda o: f"exact duplicate pairs {_kept(o.drop_duplicates)}",
+        lambda rows, k: rows.options.drop_duplicates and _is_duplicate(rows, k),
+    ),
+)  # fmt: skip
+
+
+def describe_filters(options: FilterOptions) -> str:
+    """The filters of a build in words, in the order they run (the dataset card)."""
+    return "; ".join(f.describe(options) for f in FILTERS)
+
+
 def filter_pairs(
-    table: pa.Table, langs: tuple[str, str], options: FilterOptions, detect: Detect = detect_text
+    table: pa.Table, langs: tuple[str, str], options: FilterOptions, detect: Detect | None = None
 ) -> tuple[pa.Table, FilterReport]:
-    """Rows that pass every filter, and what each filter removed and learned. ``detect``
-    identifies one sentence's language (a build passes ``identification.SentenceLanguages``, which
-    keeps the answers in the cache folder)."""
+    """Rows that pass every filter of ``FILTERS``, and what each filter removed (the first
+    that applies counts) and learned. ``detect`` identifies one sentence's language
+    (default ``langid.detect_text``; a build passes ``identification.SentenceLanguages``,
+    which keeps the answers in the cache folder)."""
+    rows = _pair_rows(table, langs, options, detect)
+    removed: Counter[str] = Counter()
+    keep = []
+    for k in range(len(rows.a)):
+        reason = next((f.reason for f in FILTERS if f.drops(rows, k)), None)
+        if reason:
+            removed[reason] += 1
+        else:
+            rows.seen.add((_norm(rows.a[k]), _norm(rows.b[k])))
+        keep.append(reason is None)
+    report = FilterReport(removed, rows.ratio, rows.close)
+    return table.filter(pa.array(keep, pa.bool_())), report
+
+
+def _pair_rows(
+    table: pa.Table, langs: tuple[str, str], options: FilterOptions, detect: Detect | None
+) -> PairRows:
+    """What the filters learn from all of a pair's rows before judging any of them."""
+    from corpus.text.langid import close_languages, detect_text
+
     la, lb = langs
     translation = table.column("translation").combine_chunks()
     texts_a, texts_b = translation.field(la).to_pylist(), translation.field(lb).to_pylist()
@@ -188,47 +351,20 @@ def filter_pairs(
         ratio = learn_length_ratio(texts_a, texts_b, scores)
     else:
         ratio = LengthRatio(1.0, 0.0, *options.length_ratio, 0)
-    repeated = (repeated_lines(texts_a, articles), repeated_lines(texts_b, articles))
-    scripts = (main_scripts(texts_a), main_scripts(texts_b))
     # Per-sentence language identification only between languages it can tell apart.
     other_language: list[bool] = []
     close = close_languages(la, lb)
     if options.drop_untranslated and not close:
+        detect = detect or detect_text
         other_language = [
             _looks_like(b, lb, la, detect) or _looks_like(a, la, lb, detect)
             for a, b in zip(texts_a, texts_b, strict=True)
         ]
         judged = sum(len(a) >= _MIN_LANGID_CHARS for a in texts_a) or 1
         close = sum(other_language) > _CONFUSED_SHARE * judged
-    removed: Counter[str] = Counter()
-    seen: set[tuple[str, str]] = set()
-    keep = []
-    for k, (a, b, score) in enumerate(zip(texts_a, texts_b, scores, strict=True)):
-        reason = None
-        if score < options.min_score:
-            reason = "score"
-        elif options.drop_boilerplate and (
-            # Shape alone is weak evidence: both sides must look like a caption or footer.
-            (is_short_non_sentence(a) and is_short_non_sentence(b))
-            or _norm(a) in repeated[0]
-            or _norm(b) in repeated[1]
-        ):
-            reason = "boilerplate"
-        elif not ratio.low <= length_ratio(a, b) <= ratio.high:
-            reason = "length ratio"
-        elif options.drop_untranslated and (
-            _norm(a) == _norm(b)
-            or in_wrong_script(a, scripts[0])
-            or in_wrong_script(b, scripts[1])
-            or (not close and other_language[k])
-        ):
-            reason = "untranslated"
-        elif options.drop_duplicates and (_norm(a), _norm(b)) in seen:
-            reason = "duplicate"
-        else:
-            seen.add((_norm(a), _norm(b)))
-        if reason:
-            removed[reason] += 1
-        keep.append(reason is None)
-    report = FilterReport(removed, ratio, close)
-    return table.filter(pa.array(keep, pa.bool_())), report
+    return PairRows(
+        texts_a, texts_b, scores, options, ratio,
+        repeated=(repeated_lines(texts_a, articles), repeated_lines(texts_b, articles)),
+        scripts=(main_scripts(texts_a), main_scripts(texts_b)),
+        close=close, other_language=other_language,
+    )  # fmt: skip

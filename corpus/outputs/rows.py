@@ -14,7 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from corpus.alignment.sentence_alignment import multiway
+from corpus.alignment.multiway import multiway
 from corpus.engines.spill import FileFacts, SpilledFile, SpilledFiles
 from corpus.records import Bead, Grouping, MultiBead
 from corpus.tables import ARTICLES_SCHEMA, SENTENCES_SCHEMA, bead_table

@@ -18,8 +18,8 @@ from pathlib import Path
 import pyarrow as pa
 
 from corpus.embedding.encoder import default_model_covers
-from corpus.embedding.store import LanguageStore
 from corpus.inputs.reading import Document, document_of
+from corpus.stores import LanguageStore
 from corpus.tables import IDENTIFIED_SCHEMA
 from corpus.text.langid import (
     MIN_CONFIDENCE,
