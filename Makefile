@@ -7,7 +7,7 @@ BENCHMARKS ?= ../shared/benchmarks
 BENCH_WORK ?= /tmp/corpus-bench
 CHAPTERS ?= 0
 
-.PHONY: install corpus test lint bench bench-align bench-inputs bench-candidates bench-store bench-encoder bench-langs bench-grouping bench-crawl bench-faults bench-langid bench-overhead bench-scale clean
+.PHONY: install corpus test lint bench-doc hashes bench bench-align bench-inputs bench-candidates bench-store bench-encoder bench-langs bench-grouping bench-crawl bench-faults bench-langid bench-overhead bench-scale clean
 
 install: $(VENV)/.installed
 
@@ -28,6 +28,16 @@ test: install
 
 lint: install
 	$(PY) -m ruff check corpus tests $(wildcard scripts)
+
+# docs/benchmarks.md from the reports under output/bench/ (rerun after any bench-* target).
+bench-doc: install
+	$(PY) scripts/benchmarks_doc.py
+
+# SHA-256 of every Parquet file of the sample, the shared cases and 100 Bible chapters
+# (output/hashes.json): two commits give identical files when their outputs are.
+CASES ?= ../shared/cases
+hashes: install
+	$(PY) scripts/output_hashes.py $(BENCHMARKS) --cases $(CASES)
 
 # The Bible in five languages as unlabelled files (CHAPTERS=0: all 1,189; hours on a small CPU).
 bench: install

@@ -22,6 +22,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from corpus.engines import ENGINES
 from corpus.errors import CorpusError, UsageError
 from corpus.outputs.exports import FORMATS
 
@@ -160,9 +161,8 @@ def warn(summary: BuildSummary) -> None:
         err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
 
 
-class Engine(StrEnum):
-    embedded = "embedded"
-    ray = "ray"
+# The engines that may run the stages (engines.ENGINES), a choice like --format.
+Engine = StrEnum("Engine", {name: name for name in ENGINES})
 
 
 def _print_graph(wanted: bool) -> None:
@@ -256,8 +256,7 @@ def build_command(
             "--explain",
             callback=_print_graph,
             is_eager=True,
-            help="Print the stages of a build (what each takes and gives, where it runs) "
-            "and exit.",
+            help="Print the stages of a build (what each takes and gives, where it runs) and exit.",
         ),
     ] = False,
     **filter_options: object,  # one option per filter of filters.FILTERS (_with_filter_options)

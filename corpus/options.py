@@ -25,7 +25,7 @@ class BuildOptions:
     cache_dir: Path | None = None  # None: default_cache_dir(out)
     fields: FieldNames = DEFAULT_FIELDS  # field names of JSON-lines and Parquet dumps
     data_files_only: bool | None = None  # read dumps only (a dataset); None: detect
-    engine: str = "embedded"  # engines.ENGINES: this process, or Ray Data
+    engine: str = "embedded"  # a name of engines.ENGINES: this process, or Ray Data
     ray_address: str | None = None  # --engine ray: None starts a local Ray; "auto", HOST:PORT
     files_per_batch: int = 64  # files read, identified, segmented and embedded together
 

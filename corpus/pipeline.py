@@ -33,8 +33,7 @@ from corpus.alignment.near_duplicates import near_duplicates
 from corpus.embedding.embed import EmbedOptions
 from corpus.embedding.encoder import DEFAULT_MODEL, model_folder
 from corpus.embedding.store import default_cache_dir
-from corpus.engines import Engine
-from corpus.engines.embedded import EmbeddedEngine
+from corpus.engines import Engine, engine_for
 from corpus.engines.spill import FileFacts, FileSpill, SpilledFiles, facts_of
 from corpus.errors import CorpusError, UsageError
 from corpus.graph import FileSettings
@@ -111,14 +110,6 @@ def build(input_dir: Path | str, out: Path, options: BuildOptions = BuildOptions
     return summary
 
 
-def _engine(options: BuildOptions, clock: _Clock) -> Engine:
-    if options.engine == "ray":
-        from corpus.engines.ray_data import RayEngine
-
-        return RayEngine(options.ray_address, options.progress, clock)
-    return EmbeddedEngine(clock)
-
-
 @dataclass
 class _Files:
     """The driver's record of the embedded files: facts in input order, their place in the
@@ -156,7 +147,7 @@ def _build(input_dir: Path | str, out: Path, options: BuildOptions) -> BuildSumm
             cache_dir=cache_dir,
         ),
     )
-    with work_folder(out) as work, _engine(options, clock) as engine:
+    with work_folder(out) as work, engine_for(options, clock) as engine:
         spill = FileSpill(work / "files.arrow")
         try:
             files = _embedded_files(input_dir, names, options, engine, settings, spill)
@@ -184,54 +175,57 @@ def _embedded_files(
     batches = [names[k : k + size] for k in range(0, len(names), size)]
     files = _Files(spill)
     duplicates = ExactDuplicates()
-    # 8-byte digests of every sentence text, 8 bytes a sentence: distinct ones counted at the end.
+    # 8-byte digests of every sentence text: the distinct ones are counted at the end.
     digests: list[np.ndarray] = []
     bar = tqdm(total=len(names), desc="embedding", unit="file", disable=not options.progress)
     with bar:
         tables = engine.files(batches, settings)
         for names_in_batch, table in zip(batches, tables, strict=True):
-            keep = []
-            for k, row in enumerate(table.select(["path", "skipped", "warnings"]).to_pylist()):
-                files.warnings += row["warnings"]
-                if row["skipped"] is not None:
-                    files.skipped.append(Skipped(row["path"], row["skipped"]))
-                    continue
-                keep.append(k)
-            kept = table.take(pa.array(keep, pa.int64()))
-            light = kept.drop_columns(["embeddings"]).to_pylist()
-            keep = []
-            for k, row in enumerate(light):
-                first = duplicates.first_with(document_of(row))
-                if first is not None:
-                    files.skipped.append(Skipped(row["path"], f"exact duplicate of {first}"))
-                    continue
-                keep.append(k)
-                files.facts.append(facts_of(row))
-                files.n_not_text += row["n_not_text"]
-                files.n_files_not_text += row["n_not_text"] > 0
-                digests.append(
-                    np.array(
-                        [
-                            int.from_bytes(
-                                hashlib.blake2b(s["text"].encode(), digest_size=8).digest()
-                            )
-                            for s in row["sentences"]
-                        ],
-                        np.uint64,
-                    )
-                )
-            start = spill.append(kept.take(pa.array(keep, pa.int64())))
-            files.positions += range(start, start + len(keep))
-            files.n_encoded += sum(table.column("n_encoded").to_pylist())
-            if table.num_rows:
-                files.model = table.column("embedded_by")[0].as_py()
-                files.dim = table.schema.field("embeddings").type.value_type.list_size
+            digests += _spill_batch(table, files, duplicates)
             bar.update(len(names_in_batch))
     spill.close_writing()
     files.n_distinct = len(np.unique(np.concatenate(digests))) if digests else 0
     if not files.facts:
         raise CorpusError(f"{input_dir}: no readable text files")
     return files
+
+
+def _spill_batch(table: pa.Table, files: _Files, duplicates: ExactDuplicates) -> list[np.ndarray]:
+    """One embedded files table into the spill: skipped rows and exact duplicates set apart
+    (``files.skipped``), the rest appended with their facts. Returns the 8-byte digests of
+    each kept file's sentence texts, to count the distinct sentences."""
+    keep = []
+    for k, row in enumerate(table.select(["path", "skipped", "warnings"]).to_pylist()):
+        files.warnings += row["warnings"]
+        if row["skipped"] is not None:
+            files.skipped.append(Skipped(row["path"], row["skipped"]))
+            continue
+        keep.append(k)
+    kept = table.take(pa.array(keep, pa.int64()))
+    keep, digests = [], []
+    for k, row in enumerate(kept.drop_columns(["embeddings"]).to_pylist()):
+        first = duplicates.first_with(document_of(row))
+        if first is not None:
+            files.skipped.append(Skipped(row["path"], f"exact duplicate of {first}"))
+            continue
+        keep.append(k)
+        files.facts.append(facts_of(row))
+        files.n_not_text += row["n_not_text"]
+        files.n_files_not_text += row["n_not_text"] > 0
+        texts = [s["text"].encode() for s in row["sentences"]]
+        digests.append(
+            np.array(
+                [int.from_bytes(hashlib.blake2b(t, digest_size=8).digest()) for t in texts],
+                np.uint64,
+            )
+        )
+    start = files.spill.append(kept.take(pa.array(keep, pa.int64())))
+    files.positions += range(start, start + len(keep))
+    files.n_encoded += sum(table.column("n_encoded").to_pylist())
+    if table.num_rows:
+        files.model = table.column("embedded_by")[0].as_py()
+        files.dim = table.schema.field("embeddings").type.value_type.list_size
+    return digests
 
 
 @dataclass(frozen=True)

@@ -160,7 +160,6 @@ def embedded_schema(dim: int) -> pa.Schema:
     )
 
 
-
 def align_input_schema(dim: int) -> pa.Schema:
     """One row per file of an article, members first (one per language, sorted), then its
     variants (``Grouping.variants``: a second file in a language the article holds): the
@@ -175,4 +174,3 @@ def align_input_schema(dim: int) -> pa.Schema:
             ("lengths", pa.list_(pa.int32())),
         ]
     )
-

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import sys
 import time
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+from harness import write_json
 
 from corpus.alignment.evaluation import AlignmentScores, read_beads, score_alignments
 from corpus.alignment.file_alignment import file_sentences
@@ -265,10 +265,7 @@ def main() -> None:
             args.benchmarks / "bible-5lang", args.bible_chapters, encoder, args.batch_size
         )
     report["scaling"] = scaling()
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    tmp = REPORT.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(report, indent=2), encoding="utf-8")
-    tmp.replace(REPORT)
+    write_json(REPORT, report)
     print(f"\nwritten: {REPORT}")
 
 

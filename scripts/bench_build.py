@@ -32,28 +32,12 @@ from dataclasses import asdict
 from pathlib import Path
 
 import pyarrow.parquet as pq
+from harness import run_worker, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 # This checkout's corpus package and the sibling script, whatever is installed.
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 from make_bible_input import make_input  # noqa: E402
-
-
-def run_worker(args: list[str], script: str = __file__, env: dict | None = None) -> dict:
-    """Run a benchmark script's worker mode (``script --worker ARGS``, this one by default)
-    in a fresh process, so each measurement has its own peak RSS and thread state; returns
-    its last JSON line. Exits with the worker's stderr tail when it fails."""
-    done = subprocess.run(
-        [sys.executable, script, "--worker", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-        env=env,
-    )
-    if done.returncode != 0:
-        sys.exit(f"worker {args} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def worker_build(
@@ -225,19 +209,20 @@ def main() -> None:
         subprocess.run(["rm", "-rf", str(work / size)], check=True)
         subset(meta, chosen, src_all, src)
         build = run_worker(
+            __file__,
             [
                 "build",
                 str(src),
                 str(work / size / "out"),
                 str(work / size / "cache"),
                 str(args.batch_size),
-            ]
+            ],
         )
         build["chapters"] = len(chosen)
         report["builds"][size] = build
         print(f"{size}: {len(chosen)} chapters, {build['wall_s']:.1f} s", file=sys.stderr)
     full, out = report["builds"]["full"], work / "full" / "out"
-    raw = run_worker(["raw", str(out), str(args.batch_size)])
+    raw = run_worker(__file__, ["raw", str(out), str(args.batch_size)])
     report["raw_encoder"] = raw
     other = full["wall_s"] - full["timings_s"]["embed"]
     report["cost"] = {
@@ -262,9 +247,9 @@ def main() -> None:
         out, work / "full" / "input", files, known_issue_chapters(bible)
     )
     cache_args = [str(work / "full" / "cache"), str(args.batch_size)]
-    again = run_worker(["build", str(work / "full" / "input"), str(out), *cache_args])
+    again = run_worker(__file__, ["build", str(work / "full" / "input"), str(out), *cache_args])
     edited_name, _ = edit_one_file(work / "full" / "input")
-    edited = run_worker(["build", str(work / "full" / "input"), str(out), *cache_args])
+    edited = run_worker(__file__, ["build", str(work / "full" / "input"), str(out), *cache_args])
     report["incremental"] = {
         "unchanged": {k: again[k] for k in ("wall_s", "n_encoded", "n_cached", "timings_s")},
         "unchanged_over_first": again["wall_s"] / full["wall_s"],
@@ -273,7 +258,7 @@ def main() -> None:
     }
     print_table(report)
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, indent=2, default=asdict), encoding="utf-8")
+    write_json(args.json, json.loads(json.dumps(report, default=asdict)))
     print(f"written to {args.json}")
 
 

@@ -19,12 +19,12 @@ import argparse
 import itertools
 import json
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from harness import BENCH, run_worker, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
@@ -99,20 +99,14 @@ def main() -> None:
         return
     rows = []
     for n in args.sizes:
-        done = subprocess.run(
-            [sys.executable, __file__, "--worker", str(n), "--k", str(args.k)],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        rows.append(run_worker(__file__, [str(n), "--k", str(args.k)]))
         print(json.dumps(rows[-1]), flush=True)
     for a, b in itertools.pairwise(rows):
         growth = b["search_s"] / a["search_s"]
         ratio = b["n"] / a["n"]
         print(f"{a['n']:>9,} -> {b['n']:>9,}: n x{ratio:.0f}, search time x{growth:.1f} "
               f"(n log n: x{ratio * np.log(b['n']) / np.log(a['n']):.1f})")  # fmt: skip
-    out = ROOT / "output" / "bench"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "candidates.json").write_text(json.dumps(rows, indent=2) + "\n")
+    write_json(BENCH / "candidates.json", {"sizes": rows})
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ from itertools import combinations
 from pathlib import Path
 
 import numpy as np
+from harness import write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
@@ -411,7 +412,7 @@ def main() -> None:
         results[site_dir.name] = bench_site(site_dir, args.work, encoder, args.removed, args.build)
         print_site(site_dir.name, results[site_dir.name])
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=1), encoding="utf-8")
+        write_json(args.json, results)
     print(f"\nwrote {args.json}")
 
 

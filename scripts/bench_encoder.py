@@ -37,11 +37,12 @@ import tempfile
 import time
 from pathlib import Path
 
+import harness
 import numpy as np
+from harness import write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
-import bench_build  # noqa: E402
 
 REPORT = ROOT / "output" / "bench" / "encoder.json"
 NTREX = ["zho-CN", "jpn", "kor", "tha", "rus", "ell", "heb", "amh", "ben", "tam", "kat", "mya"]
@@ -74,7 +75,7 @@ def sentences(benchmarks: Path, per_source: int) -> list[tuple[str, str]]:
 def run_worker(args: list[str], one_thread: bool = False) -> dict:
     """This script's worker mode in a fresh process (one OpenMP thread if ``one_thread``)."""
     env = dict(os.environ, OMP_NUM_THREADS="1") if one_thread else None
-    return bench_build.run_worker(args, __file__, env)
+    return harness.run_worker(__file__, args, env)
 
 
 def worker_encode(precision: str, threads: str, texts_file: str, rows_file: str) -> dict:
@@ -193,8 +194,7 @@ def main() -> None:
     }
 
     def save() -> None:
-        REPORT.parent.mkdir(parents=True, exist_ok=True)
-        REPORT.write_text(json.dumps(report, indent=2), encoding="utf-8")
+        write_json(REPORT, report)
 
     report["peak_gflops_per_core"] = run_worker(["peak"], one_thread=True)
     flops = flops_per_token(report["sentences"]["mean_tokens"])

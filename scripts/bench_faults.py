@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import sys
 import time
 from collections import defaultdict
 from itertools import combinations
 from pathlib import Path
+
+from harness import write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
@@ -116,7 +117,7 @@ def main() -> None:
             f"{len(r['damaged_pairs'])} pairs judged damaged by their words"
         )
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
+    write_json(args.json, result)
     print(f"wrote {args.json}")
 
 

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from harness import write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -94,8 +95,7 @@ def main() -> None:
             "mean": round(float(cosines.mean()), 5),
         },
     }
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, indent=2) + "\n")
+    write_json(args.json, report)
     print(json.dumps(report, indent=2))
 
 

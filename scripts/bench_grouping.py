@@ -38,20 +38,27 @@ import hashlib
 import json
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
 
 import numpy as np
+from harness import write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 from make_bible_input import make_input  # noqa: E402
 
-import corpus.alignment.grouping as grouping_module  # noqa: E402
 from corpus.alignment.candidates import document_vectors  # noqa: E402
-from corpus.alignment.evidence import decision_probability, is_short, language_nulls, pair_features  # noqa: E402
+from corpus.alignment.evidence import (  # noqa: E402
+    DECISION,
+    DecisionWeights,
+    decision_probability,
+    is_short,
+    language_nulls,
+    pair_features,
+)
 from corpus.alignment.grouping import MIN_PAIR_PROBABILITY, group_articles  # noqa: E402
 from corpus.alignment.near_duplicates import near_duplicates  # noqa: E402
 from corpus.embedding.encoder import Encoder, load_encoder  # noqa: E402
@@ -210,6 +217,18 @@ def _nulls(files: list[ArticleFile]) -> dict:
     return language_nulls(files)
 
 
+def _halves(
+    docs: dict[str, dict[str, ArticleFile]], half_of: dict[str, str]
+) -> Iterator[tuple[str, list[str], list[ArticleFile], dict]]:
+    """Per half ("fit", "held-out") with articles: its name, its article ids (sorted), their
+    files (article by article, languages sorted) and the files' language nulls."""
+    for half in ("fit", "held-out"):
+        ids = sorted(a for a in docs if half_of[a] == half)
+        if ids:
+            files = [docs[a][lang] for a in ids for lang in sorted(docs[a])]
+            yield half, ids, files, _nulls(files)
+
+
 def labelled_pairs(
     source: str,
     docs: dict[str, dict[str, ArticleFile]],
@@ -226,13 +245,8 @@ def labelled_pairs(
     ``neighbours`` also the neighbouring articles.
     """
     out: list[Example] = []
-    for half in ("fit", "held-out"):
-        ids = sorted(a for a in docs if half_of[a] == half)
-        if not ids:
-            continue
-        files = [docs[a][lang] for a in ids for lang in sorted(docs[a])]
+    for half, ids, files, nulls in _halves(docs, half_of):
         owner = [a for a in ids for _ in sorted(docs[a])]
-        nulls = _nulls(files)
         doc = document_vectors(files)
         by_lang: dict[str, list[int]] = defaultdict(list)
         for k, f in enumerate(files):
@@ -288,12 +302,7 @@ def short_pairs(
     sentences, where both files have as many sentences), with the next piece of the same
     article, and with the same piece of another article."""
     out: list[Example] = []
-    for half in ("fit", "held-out"):
-        ids = sorted(a for a in docs if half_of[a] == half)
-        if not ids:
-            continue
-        files = [docs[a][lang] for a in ids for lang in sorted(docs[a])]
-        nulls = _nulls(files)
+    for half, ids, _, nulls in _halves(docs, half_of):
         for a in ids:
             langs = sorted(docs[a])
             for _ in range(6):
@@ -362,13 +371,14 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float = 1e-3) 
     return beta
 
 
-def precision_recall(examples: list[Example]) -> dict:
-    """Decision (probability >= 0.5) against the labels, overall and per source."""
+def precision_recall(examples: list[Example], weights: DecisionWeights = DECISION) -> dict:
+    """Decision (probability >= 0.5, by ``weights``) against the labels, overall and per
+    source."""
 
     def pr(items: list[Example]) -> dict:
         if not items:
             return {}
-        p = decision_probability(np.stack([e.features for e in items]))
+        p = decision_probability(np.stack([e.features for e in items]), weights)
         y = np.array([e.label for e in items])
         yes = p >= MIN_PAIR_PROBABILITY
         tp, fp, fn = (
@@ -391,7 +401,7 @@ def precision_recall(examples: list[Example]) -> dict:
 
 
 def group_folder(
-    files: list[Loaded],
+    files: list[Loaded], weights: DecisionWeights = DECISION
 ) -> tuple[list[str | None], list[str | None], set[int], object]:
     """Near duplicates, then articles, as ``corpus build`` runs them. Returns the article
     id per file (None: alone or dropped as a copy), the same with each variant (a second
@@ -400,7 +410,7 @@ def group_folder(
     views = [view(f) for f in files]
     copies = {c.a for c in near_duplicates(views)}
     kept = [k for k in range(len(files)) if k not in copies]
-    grouping = group_articles([views[k] for k in kept])
+    grouping = group_articles([views[k] for k in kept], weights=weights)
     ids: list[str | None] = [None] * len(files)
     for k, article in zip(kept, grouping.article_ids, strict=True):
         ids[k] = article
@@ -427,12 +437,14 @@ def _right(ids: list[str | None], truth: list[str]) -> list[bool]:
     ]
 
 
-def score_grouping(files: list[Loaded], truth: list[str]) -> dict:
+def score_grouping(
+    files: list[Loaded], truth: list[str], weights: DecisionWeights = DECISION
+) -> dict:
     """A file is right when its article holds exactly the files of its true article (and
     it is alone when no other file of its article is present); an article is mixed when
     it holds files of two true articles. ``right_with_variants`` counts each variant as a
     member of the article it is a variant of."""
-    ids, with_variants, copies, grouping = group_folder(files)
+    ids, with_variants, copies, grouping = group_folder(files, weights)
     members: dict[str, set[int]] = defaultdict(set)
     for k, a in enumerate(with_variants):
         if a is not None:
@@ -535,6 +547,7 @@ def main() -> None:
     examples += short_pairs(ntrex_docs, ntrex_halves, rng)
     examples += comparable_pairs(comparable)
     result: dict = {}
+    weights = DECISION  # the module's, or those fitted now (--fit)
     if args.fit:
         fit = [e for e in examples if e.half == "fit"]
         short = is_short(np.stack([e.features for e in fit]))
@@ -550,11 +563,14 @@ def main() -> None:
             w = np.array([base / counts[(e.source, e.label)] for e in part])
             beta = fit_logistic(x, y, w)
             print(f"{name} = (" + ", ".join(f"{b:.4g}" for b in beta) + ")")
-            setattr(grouping_module, name, tuple(float(b) for b in beta))
             result.setdefault("fitted_weights", {})[name] = [float(b) for b in beta]
-        result["fit_half"] = precision_recall(fit)
+        fitted = result["fitted_weights"]
+        weights = DecisionWeights(
+            tuple(fitted["DECISION_WEIGHTS"]), tuple(fitted["SHORT_DECISION_WEIGHTS"])
+        )
+        result["fit_half"] = precision_recall(fit, weights)
     held = [e for e in examples if e.half == "held-out"]
-    result["held_out"] = precision_recall(held)
+    result["held_out"] = precision_recall(held, weights)
     print("decision on the held-out half (probability >= 0.5):")
     for source, r in result["held_out"].items():
         print(
@@ -573,7 +589,7 @@ def main() -> None:
     for langs in [*ntrex_batches(covered), list(NOT_COVERED)]:
         chosen = [f for f in ntrex if ntrex_meta["files"][Path(f.path).name]["lang"] in langs]
         truth = [ntrex_meta["files"][Path(f.path).name]["article"] for f in chosen]
-        r = score_grouping(chosen, truth)
+        r = score_grouping(chosen, truth, weights)
         r.pop("is_right_with_variants")
         for f, ok in zip(chosen, r.pop("is_right"), strict=True):
             per_lang[ntrex_meta["files"][Path(f.path).name]["lang"]].append(ok)
@@ -613,17 +629,17 @@ def main() -> None:
         langs = ["eng", *sharing]
         chosen = [f for f in ntrex if lang_of[f.path] in langs]
         r = score_grouping(
-            chosen, [ntrex_meta["files"][Path(f.path).name]["article"] for f in chosen]
+            chosen, [ntrex_meta["files"][Path(f.path).name]["article"] for f in chosen], weights
         )
         r.pop("is_right"), r.pop("is_right_with_variants")
         r["langs"] = langs
         r["codes"] = {lang: sorted(codes[lang]) for lang in langs}
         result["ntrex_shared_codes"] = r
     truth = [bible_meta["files"][Path(f.path).name]["chapter"] for f in bible]
-    result["bible"] = score_grouping(bible, truth) if bible else {}
+    result["bible"] = score_grouping(bible, truth, weights) if bible else {}
     if bible:
         result["bible"].pop("is_right"), result["bible"].pop("is_right_with_variants")
-    ids, _, _, grouping = group_folder(comparable)
+    ids, _, _, grouping = group_folder(comparable, weights)
     langs = [Path(f.path).stem.split("-")[1] for f in comparable]
     n_pairs = sum(1 for a, b in combinations(langs, 2) if a != b)
     result["negatives"] = {
@@ -637,7 +653,7 @@ def main() -> None:
         ),
     }
     truth = [Path(f.path).stem.split("-")[0] for f in one]
-    result["one_sentence"] = score_grouping(one, truth)
+    result["one_sentence"] = score_grouping(one, truth, weights)
     result["one_sentence"].pop("is_right"), result["one_sentence"].pop("is_right_with_variants")
     r = result
     lines = [
@@ -671,7 +687,7 @@ def main() -> None:
     ]
     print("\n".join(lines))
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=1), encoding="utf-8")
+    write_json(args.json, result)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import sys
 import time
 from collections import defaultdict
@@ -29,6 +28,7 @@ from pathlib import Path
 from unicodedata import normalize
 
 import pyarrow.parquet as pq
+from harness import BENCH, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 # This checkout's package, and the page writer the input tests use.
@@ -141,7 +141,7 @@ def main() -> None:
     for key, value in result.items():
         print(f"{key:28} {value}")
     (ROOT / "output" / "bench").mkdir(parents=True, exist_ok=True)
-    (ROOT / "output" / "bench" / "inputs.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_json(BENCH / "inputs.json", result)
 
 
 if __name__ == "__main__":

@@ -32,12 +32,13 @@ from collections import Counter
 from pathlib import Path
 
 import langcodes
+from harness import write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 from bench_faults import ntrex_documents  # noqa: E402
 
-from corpus.text import langid  # noqa: E402
+from corpus.text import langid, language_tags  # noqa: E402
 
 # NTREX and MasakhaNEWS codes whose language code is not their ISO 639-3 code as CLDR
 # standardises it (script and region subtags, macrolanguages).
@@ -49,7 +50,7 @@ def expected(code: str) -> str:
     if code in CODES:
         return CODES[code]
     tag = langcodes.standardize_tag(code.split("-")[0], macro=True)
-    return langid.base_language(tag)
+    return language_tags.base_language(tag)
 
 
 def known(lang: str) -> bool:
@@ -68,8 +69,8 @@ def verdict(label: str, want: str, is_known: bool) -> str:
         return "wrong"
     if label == want:
         return "right"
-    base, want_base = langid.base_language(label), langid.base_language(want)
-    if base == want_base or langid.close_languages(label, want):
+    base, want_base = language_tags.base_language(label), language_tags.base_language(want)
+    if base == want_base or language_tags.close_languages(label, want):
         return "close"
     return "wrong"
 
@@ -176,7 +177,7 @@ def main() -> None:
     results = json.loads(args.json.read_text()) if args.json.exists() else {}
     results[name] = run
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
+    write_json(args.json, results)
     for set_name, langs in sets.items():
         print(f"\n{set_name} ({name})\n")
         if set_name == "embda-crawl":

@@ -45,6 +45,7 @@ from itertools import combinations
 from pathlib import Path
 
 import pyarrow.parquet as pq
+from harness import write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
@@ -260,7 +261,7 @@ def main() -> None:
     merged = json.loads(args.json.read_text()) if args.json.exists() else {}
     merged.setdefault("batches", {})[",".join(sorted(codes))] = result
     merged.setdefault("languages", {}).update(result["languages"])
-    args.json.write_text(json.dumps(merged, indent=1, ensure_ascii=False) + "\n")
+    write_json(args.json, merged)
     print("| language | identified as | segmenter | sentences/line | grouped | kept | P | R |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for code, s in result["languages"].items():

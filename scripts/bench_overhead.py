@@ -23,34 +23,18 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import platform
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from harness import timed, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 CORPUS = [sys.executable, "-m", "corpus"]
-
-
-def timed(command: list[str]) -> dict:
-    """Wall seconds and peak RSS (MB) of one command, from GNU time; its exit status."""
-    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
-        start = time.perf_counter()
-        done = subprocess.run(
-            ["/usr/bin/time", "-o", report.name, "-f", "%e %M", *command],
-            capture_output=True,
-            text=True,
-        )
-        wall = time.perf_counter() - start
-        _, rss_kb = report.read().split()[-2:]
-    if done.returncode != 0:
-        sys.exit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
-    return {"wall_s": round(wall, 2), "peak_rss_mb": round(int(rss_kb) / 1024)}
 
 
 def bible_files(benchmarks: Path, n: int, work: Path) -> tuple[Path, Path]:
@@ -119,7 +103,7 @@ def main() -> None:
     report = {"commit": commit, "machine": platform.processor() or platform.machine()}
     report["commands"] = results
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, indent=1) + "\n")
+    write_json(args.json, report)
     print("| command | wall s | peak RSS MB | embedding alone s | ratio |")
     print("| --- | --- | --- | --- | --- |")
     for name, r in results.items():

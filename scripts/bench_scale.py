@@ -32,10 +32,11 @@ import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
+from harness import run_worker, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
-from bench_build import run_worker, score_grouping, subset  # noqa: E402
+from bench_build import score_grouping, subset  # noqa: E402
 from make_bible_input import make_input, spread  # noqa: E402
 
 SAMPLE = ROOT / "samples" / "news"
@@ -75,7 +76,7 @@ def parquet_files(out: Path) -> dict[str, list[dict]]:
 
 def build(src: Path, out: Path, engine: str, store: Path | None) -> dict:
     shutil.rmtree(out, ignore_errors=True)
-    return run_worker(["build", str(src), str(out), engine, str(store or "-")], script=__file__)
+    return run_worker(__file__, ["build", str(src), str(out), engine, str(store or "-")])
 
 
 def same(work: Path, chapters_src: Path, n: int) -> dict:
@@ -176,7 +177,7 @@ def main() -> None:
     if candidates.exists():
         report["candidates"] = json.loads(candidates.read_text())
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, indent=2) + "\n")
+    write_json(args.json, report)
     print(json.dumps({k: v for k, v in report.items() if k != "candidates"}, indent=2))
 
 

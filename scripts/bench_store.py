@@ -24,12 +24,12 @@ import json
 import os
 import resource
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from harness import run_worker, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
@@ -135,14 +135,6 @@ def compact(folder: Path, n: int) -> dict:
     }
 
 
-def _run(*args: str) -> dict:
-    """One worker in a fresh process (its own peak RSS)."""
-    done = subprocess.run(
-        [sys.executable, __file__, "--worker", *args], capture_output=True, text=True, check=True
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
@@ -171,22 +163,23 @@ def main() -> None:
     try:
         for n in args.sizes:
             folder = args.work / str(n)
-            row = {"fill": _run("fill", str(folder), str(n), str(COMPACT_ROWS))}
-            row["query"] = _run("query", str(folder), str(n), str(args.query))
+            row = {"fill": run_worker(__file__, ["fill", str(folder), str(n), str(COMPACT_ROWS)])}
+            row["query"] = run_worker(__file__, ["query", str(folder), str(n), str(args.query)])
             print(json.dumps(row), flush=True)
             report["sizes"].append(row)
             shutil.rmtree(folder)
         if args.compact:
             folder = args.work / f"compact-{args.compact}"
-            row = {"fill": _run("fill", str(folder), str(args.compact), str(STORE_EVERY))}
-            row["compact"] = _run("compact", str(folder), str(args.compact), "0")
+            fill = ["fill", str(folder), str(args.compact), str(STORE_EVERY)]
+            row = {"fill": run_worker(__file__, fill)}
+            row["compact"] = run_worker(__file__, ["compact", str(folder), str(args.compact), "0"])
             print(json.dumps(row), flush=True)
             report["compaction"] = row
     finally:
         shutil.rmtree(args.work, ignore_errors=True)
     out = ROOT / "output" / "bench"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "store.json").write_text(json.dumps(report, indent=2) + "\n")
+    write_json(out / "store.json", report)
 
 
 if __name__ == "__main__":

@@ -37,10 +37,14 @@ def build(source: Path, out: Path, cache: Path) -> dict:
         capture_output=True,
         text=True,
     )
-    hashes = {
-        str(path.relative_to(out)): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(out.rglob("*.parquet"))
-    } if out.is_dir() else {}
+    hashes = (
+        {
+            str(path.relative_to(out)): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(out.rglob("*.parquet"))
+        }
+        if out.is_dir()
+        else {}
+    )
     return {"exit": done.returncode, "parquet": hashes}
 
 
@@ -50,7 +54,7 @@ def main() -> None:
     parser.add_argument("--cases", type=Path, default=Path("../shared/cases"))
     parser.add_argument("--bible-chapters", type=int, default=100)
     parser.add_argument("--work", type=Path, default=Path("/tmp/corpus-hashes"))
-    parser.add_argument("--json", type=Path, default=ROOT / "output/bench/hashes.json")
+    parser.add_argument("--json", type=Path, default=ROOT / "output/hashes.json")
     args = parser.parse_args()
     sources = {"sample": ROOT / "samples/news"}
     sources |= {f"case/{p.name}": p for p in sorted(args.cases.iterdir()) if p.is_dir()}

@@ -562,6 +562,10 @@ def children(pid: int) -> set[int]:
     return found
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -597,7 +601,15 @@ def test_sigint_and_sigterm_at_any_stage_end_cleanly(tmp_path):
         build = ["build", str(src), "--out", str(out), "-q", "--no-cache"]
         command = [sys.executable, "-c", PARALLEL_BUILD, *build]
         proc = subprocess.Popen(
-            command, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True
+            command,
+            cwd=ROOT,
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+            # A shell's background job (`pytest &`) starts with SIGINT ignored, and so would
+            # the build; Ctrl-C in a terminal finds it at its default.
+            preexec_fn=_default_sigint,
         )
         wait_for_pause(proc, point)
         workers = children(proc.pid)

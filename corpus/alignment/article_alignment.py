@@ -130,13 +130,7 @@ def aligned_articles(
                 cache.put(new)
                 new = {}
                 chunk = [a for a in order[n : n + ARTICLES_PER_STORE_CALL] if keys[a] in stored]
-                # The store names an article's files by position, "0", "1", ... (as the align
-                # stage does), and checks the beads cover each file's sentences.
-                sizes = [
-                    {str(p): view.facts[k].n_sentences for p, k in enumerate(inputs[a])}
-                    for a in chunk
-                ]
-                cached = cache.get([keys[a] for a in chunk], sizes)
+                cached = _stored_beads(cache, chunk, keys, inputs, view)
             langs = [view.facts[k].lang for k in inputs[aid]]
             variant = [p >= n_members[aid] for p in range(len(langs))]
             beads: dict[tuple[int, int], list[Bead]] = {
@@ -145,13 +139,7 @@ def aligned_articles(
             if keys[aid] in cached:
                 beads.update({(int(a), int(b)): x for (a, b), x in cached[keys[aid]].items()})
             else:  # not stored, or stored unusable (the store warned): aligned now
-                table = waiting.pop(aid, None)
-                while table is None and keys[aid] not in stored:
-                    got = next(fresh, None)
-                    if got is None or got[0] == aid:
-                        table = got[1] if got is not None else None
-                        break
-                    waiting[got[0]] = got[1]  # the engine's order differs: keep for later
+                table = _engine_beads(aid, fresh, waiting, keys[aid] not in stored)
                 if table is None and keys[aid] in stored:
                     table = align_articles(align_input(aid, inputs[aid], n_members[aid], view))
                 if table is not None:
@@ -163,6 +151,38 @@ def aligned_articles(
         fresh.close()
     if cache is not None:
         cache.put(new)
+
+
+def _stored_beads(
+    cache: AlignmentStore,
+    chunk: list[str],
+    keys: dict[str, bytes],
+    inputs: dict[str, list[int]],
+    view: SpilledFiles,
+) -> dict[bytes, dict[tuple[str, str], list[Bead]]]:
+    """The stored beads of the articles of ``chunk``, by key. The store names an article's
+    files by position, "0", "1", ... (as the align stage does), and checks the beads cover
+    each file's sentences."""
+    sizes = [{str(p): view.facts[k].n_sentences for p, k in enumerate(inputs[a])} for a in chunk]
+    return cache.get([keys[a] for a in chunk], sizes)
+
+
+def _engine_beads(
+    aid: str,
+    fresh: Iterator[tuple[str, pa.Table]],
+    waiting: dict[str, pa.Table],
+    from_engine: bool,
+) -> pa.Table | None:
+    """The beads table of article ``aid``: one set aside in ``waiting`` earlier, else (when
+    the engine aligns it, ``from_engine``) the engine's next tables until it comes, the
+    others set aside (the engine's order may differ); None when there is none."""
+    table = waiting.pop(aid, None)
+    while table is None and from_engine:
+        got = next(fresh, None)
+        if got is None or got[0] == aid:
+            return got[1] if got is not None else None
+        waiting[got[0]] = got[1]
+    return table
 
 
 def _by_article(tables: Iterator[pa.Table]) -> Iterator[tuple[str, pa.Table]]:

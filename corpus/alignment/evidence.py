@@ -265,14 +265,23 @@ def is_short(features: np.ndarray) -> np.ndarray:
     return features[..., FEATURES.index("short")] * SHORT_SENTENCES >= 1 - 1e-9
 
 
-def decision_probability(features: np.ndarray) -> np.ndarray:
-    """P(translation) for feature rows (..., len(FEATURES)): ``SHORT_DECISION_WEIGHTS`` where
-    a file is short (``is_short``), ``DECISION_WEIGHTS`` elsewhere."""
-    w = np.where(
-        is_short(features)[..., None],
-        np.asarray(SHORT_DECISION_WEIGHTS),
-        np.asarray(DECISION_WEIGHTS),
-    )
+@dataclass(frozen=True)
+class DecisionWeights:
+    """The two logistic regressions of ``decision_probability``, each the bias then one
+    weight per feature in ``FEATURES`` order: for pairs of long files, and for a pair with
+    a file of at most ``SHORT_SENTENCES`` sentences."""
+
+    long: tuple[float, ...] = DECISION_WEIGHTS
+    short: tuple[float, ...] = SHORT_DECISION_WEIGHTS
+
+
+DECISION = DecisionWeights()  # the fitted weights above; bench_grouping.py --fit passes its own
+
+
+def decision_probability(features: np.ndarray, weights: DecisionWeights = DECISION) -> np.ndarray:
+    """P(translation) for feature rows (..., len(FEATURES)): ``weights.short`` where a file
+    is short (``is_short``), ``weights.long`` elsewhere."""
+    w = np.where(is_short(features)[..., None], np.asarray(weights.short), np.asarray(weights.long))
     return 1.0 / (1.0 + np.exp(-(w[..., 0] + np.einsum("...f,...f->...", features, w[..., 1:]))))
 
 
@@ -287,9 +296,11 @@ def _own_null(a: ArticleFile, b: ArticleFile) -> SentenceNull | None:
     return _robust_null(sim[outside], MIN_OWN_CELLS)
 
 
-def pair_probability(a: ArticleFile, b: ArticleFile, null: SentenceNull | None) -> float:
+def pair_probability(
+    a: ArticleFile, b: ArticleFile, null: SentenceNull | None, weights: DecisionWeights = DECISION
+) -> float:
     """Calibrated probability that two files translate each other (0 for an empty file or
-    without a null distribution: nothing to judge against).
+    without a null distribution: nothing to judge against), by ``weights``.
 
     A folder null from fewer than ``SMALL_NULL_CELLS`` sentence pairs (two short files
     alone) holds the translations themselves (a third of the cells of two three-sentence
@@ -301,7 +312,7 @@ def pair_probability(a: ArticleFile, b: ArticleFile, null: SentenceNull | None) 
         null = _own_null(a, b) or null
     if null is None:
         return 0.0
-    return float(decision_probability(pair_features(a, b, null)))
+    return float(decision_probability(pair_features(a, b, null), weights))
 
 
 def translation_score(a: np.ndarray, b: np.ndarray, k: int = 4) -> float:

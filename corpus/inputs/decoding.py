@@ -25,7 +25,8 @@ from corpus.errors import InputError
 from corpus.inputs.extraction import (
     DUMP_FORMATS,
 )
-from corpus.text.langid import detect_text, language_letters
+from corpus.text.langid import detect_text
+from corpus.text.language_tags import language_letters
 
 # Any code page decodes almost any bytes, so a legacy guess is accepted only if the text reads as
 # prose. On the sample articles right guesses score mess <= 0.01 and no odd words; wrong ones
@@ -336,6 +337,8 @@ def _script(char: str) -> str | None:
     if (kind == "L" and "LETTER" in name) or (kind == "M" and not name.startswith("COMBINING")):
         return name.split(" ")[0]
     return None
+
+
 # C1 controls never occur in prose: a code page that yields them (latin-1 reading cp1252's
 # curly quotes) is the wrong one. C0 debris reads the same in every code page and is removed.
 _C1_CONTROL = re.compile("[\x80-\x9f]")

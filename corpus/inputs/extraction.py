@@ -1,4 +1,4 @@
-"""Stage 1, containers and markup: records out of HTML pages, WARC crawls and JSONL/Parquet dumps.
+"""Containers and markup: records out of HTML pages, WARC crawls and JSONL/Parquet dumps.
 
 A plain text file is one document; the formats here hold a page to extract the article from
 (HTML), or many documents (a WARC crawl, a dump with one document per row). Each yields

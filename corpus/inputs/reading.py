@@ -1,4 +1,4 @@
-"""Stage 1: read every input file under a folder into decoded, NFC-normalised documents.
+"""The read stage: input files into decoded, NFC-normalised documents (``read_files``).
 
 `read_inputs` never raises for a bad file: each one the pipeline cannot use becomes a `Skipped`
 entry with a short reason, so one stray PNG or unreadable file never stops a corpus build.

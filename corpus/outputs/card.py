@@ -144,28 +144,7 @@ def render(
     relative to the output folder), counts, statistics, columns and provenance (``model``:
     the embedding model's id, name, runtime and weights digest)."""
     rows = {**summary.pairs, "multiway": summary.n_multiway}
-    # Only configs with rows are declared: `datasets` cannot load a split without any. Files
-    # are listed by name, and their names change with their content (see writing.py).
-    # The Hub lists a dataset under each language of its metadata: only languages that some
-    # declared config holds belong there, not those of files left alone (no translation).
-    declared = [name for name in data_files if rows[name] and name in summary.pairs]
-    langs = sorted({lang for name in declared for lang in name.split("-")})
-    card_data = DatasetCardData(
-        # BCP 47 tags as the Hub expects them ("zh_Hans" is written zh-Hans).
-        language=[lang.replace("_", "-") for lang in langs],
-        # The builder cannot know the licence of the articles: whoever publishes sets it.
-        license="unknown",
-        task_categories=["translation"],
-        size_categories=[size_category(sum(summary.pairs.values()))],
-        configs=[
-            {"config_name": name, "data_files": [{"split": "train", "path": files}]}
-            for name, files in data_files.items()
-            if rows[name]
-        ],
-    )
-    yaml = ["---", card_data.to_yaml(), "---", ""]
     per_lang = Counter(files_langs)
-    params = AlignParams()
     lines = [
         "# Aligned parallel corpus",
         "",
@@ -187,6 +166,50 @@ def render(
         "",
         *_statistics(summary, files_langs, sentences_per_lang, tables, figures),
         *_document_alignment(articles),
+        *_columns(),
+        *_provenance(summary, options, model),
+    ]
+    if summary.skipped:
+        lines += ["## Skipped inputs", ""]
+        lines += [f"- {line}" for line in skip_lines(summary.skipped, markdown=True)]
+        lines.append("")
+    if summary.warnings:
+        lines += ["## Warnings", ""]
+        lines += [f"- {w}" for w in summary.warnings]
+        lines.append("")
+    return "\n".join(_yaml(summary, rows, data_files) + lines)
+
+
+def _yaml(
+    summary: BuildSummary, rows: dict[str, int], data_files: dict[str, list[str]]
+) -> list[str]:
+    """The card's YAML header: languages, licence, task, size and the configs."""
+    # Only configs with rows are declared: `datasets` cannot load a split without any. Files
+    # are listed by name, and their names change with their content (see writing.py).
+    # The Hub lists a dataset under each language of its metadata: only languages that some
+    # declared config holds belong there, not those of files left alone (no translation).
+    declared = [name for name in data_files if rows[name] and name in summary.pairs]
+    langs = sorted({lang for name in declared for lang in name.split("-")})
+    card_data = DatasetCardData(
+        # BCP 47 tags as the Hub expects them ("zh_Hans" is written zh-Hans).
+        language=[lang.replace("_", "-") for lang in langs],
+        # The builder cannot know the licence of the articles: whoever publishes sets it.
+        license="unknown",
+        task_categories=["translation"],
+        size_categories=[size_category(sum(summary.pairs.values()))],
+        configs=[
+            {"config_name": name, "data_files": [{"split": "train", "path": files}]}
+            for name, files in data_files.items()
+            if rows[name]
+        ],
+    )
+    return ["---", card_data.to_yaml(), "---", ""]
+
+
+def _columns() -> list[str]:
+    """What each column of a config holds; the score's model from ``AlignParams``."""
+    params = AlignParams()
+    return [
         "## Columns",
         "",
         "- `translation`: struct with one field per language code (Hugging Face `Translation`).",
@@ -207,6 +230,12 @@ def render(
         "- `sentence_ids`: ids into `sentences.parquet` (`sentence_id` column) per language.",
         "- `url`: source URL of each side, null where the input gave none (plain text files).",
         "",
+    ]
+
+
+def _provenance(summary: BuildSummary, options: BuildOptions, model: str) -> list[str]:
+    """How the corpus was built: command, model, segmenter, identifiers, filters, engine."""
+    return [
         "## How it was built",
         "",
         f"- Command: `{options.command or 'corpus build'}`",
@@ -227,12 +256,3 @@ def render(
         f"pyarrow {_version('pyarrow')}",
         "",
     ]
-    if summary.skipped:
-        lines += ["## Skipped inputs", ""]
-        lines += [f"- {line}" for line in skip_lines(summary.skipped, markdown=True)]
-        lines.append("")
-    if summary.warnings:
-        lines += ["## Warnings", ""]
-        lines += [f"- {w}" for w in summary.warnings]
-        lines.append("")
-    return "\n".join(yaml + lines)

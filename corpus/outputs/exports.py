@@ -24,7 +24,6 @@ import pyarrow.parquet as pq
 from corpus.atomic import atomic_file
 from corpus.errors import CorpusError, UsageError
 
-FORMATS = ("tmx", "moses", "jsonl", "bicleaner", "xces")
 BATCH_ROWS = 10_000
 # Characters XML 1.0 does not allow (its Char production, section 2.2). Builds remove them at
 # read time; this keeps TMX and XCES well-formed whatever Parquet they are exported from.
@@ -195,7 +194,10 @@ def _xces(la: str, lb: str, rows: Iterable[PairRow], out: Path) -> Iterator[tupl
     yield ("</cesAlign>\n",)
 
 
+# Each export format by its --format name: a writer of (la, lb, rows, out) that yields the
+# pieces of text to append to each output file. A new format is one writer and one entry.
 _WRITERS = {"tmx": _tmx, "moses": _moses, "jsonl": _jsonl, "bicleaner": _bicleaner, "xces": _xces}
+FORMATS = tuple(_WRITERS)
 
 
 def export(out: Path, pair: str, fmt: str, to: Path) -> list[Path]:

@@ -174,7 +174,7 @@ Detect = Callable[[str], tuple[str, float]]
 
 def _looks_like(text: str, lang: str, other: str, detect: Detect) -> bool:
     """The detector confidently says ``text`` (labelled ``lang``) is in ``other``."""
-    from corpus.text.langid import base_language
+    from corpus.text.language_tags import base_language
 
     if len(text) < _MIN_LANGID_CHARS:
         return False
@@ -340,7 +340,8 @@ def _pair_rows(
     table: pa.Table, langs: tuple[str, str], options: FilterOptions, detect: Detect | None
 ) -> PairRows:
     """What the filters learn from all of a pair's rows before judging any of them."""
-    from corpus.text.langid import close_languages, detect_text
+    from corpus.text.langid import detect_text
+    from corpus.text.language_tags import close_languages
 
     la, lb = langs
     translation = table.column("translation").combine_chunks()

