@@ -129,7 +129,7 @@ def reported_errors() -> Iterator[None]:
 
 def report(summary: BuildSummary, *, table: bool = True) -> None:
     """The build's summary table (``table``) on stderr, then a line per skipped input."""
-    from corpus.options import skip_lines
+    from corpus.records import skip_lines
 
     if table:
         _summary_table(summary)
@@ -194,71 +194,83 @@ def _with_filter_options(command: Callable[..., None]) -> Callable[..., None]:
     return command
 
 
+InputArgument = Annotated[
+    str,
+    typer.Argument(
+        metavar="INPUT_DIR",
+        help="Folder of articles (searched recursively), a pyarrow.fs URI of one "
+        "(s3://bucket/news), or the name of a Hugging Face dataset in the local cache "
+        "(owner/name).",
+    ),
+]
+OutOption = Annotated[Path, typer.Option("--out", "-o", help="Output folder.")]
+ForceOption = Annotated[
+    bool,
+    typer.Option(
+        help="Also replace an --out of build files whose .corpus-build marker is missing "
+        "(never a folder holding other files)."
+    ),
+]
+CacheDirOption = Annotated[
+    Path | None, typer.Option(help="Embedding cache folder (default: .cache beside --out).")
+]
+CacheOption = Annotated[
+    bool, typer.Option(help="Reuse embeddings of sentences seen in earlier builds.")
+]
+EngineOption = Annotated[
+    Engine,
+    typer.Option(help="Where the stages run: in this process (embedded) or on Ray Data (ray)."),
+]
+RayAddressOption = Annotated[
+    str | None,
+    typer.Option(
+        help="--engine ray: a cluster to join ('auto' or HOST:PORT); default: a local Ray."
+    ),
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+ExplainOption = Annotated[
+    bool,
+    typer.Option(
+        "--explain",
+        callback=_print_graph,
+        is_eager=True,
+        help="Print the stages of a build (what each takes and gives, where it runs) and exit.",
+    ),
+]
+
+
+def _field_option(what: str, default: str) -> object:
+    """A --*-field option of JSONL/Parquet dumps (``extraction.FieldNames``)."""
+    return Annotated[
+        str | None, typer.Option(help=f"JSONL/Parquet dumps: field with {what} [{default}].")
+    ]
+
+
+TextFieldOption = _field_option("the text", "text")
+IdFieldOption = _field_option("the record id", "id")
+LangFieldOption = _field_option("a language tag", "lang, language")
+UrlFieldOption = _field_option("the URL", "url")
+
+
 @app.command("build")
 @_with_filter_options
 def build_command(
-    input_arg: Annotated[
-        str,
-        typer.Argument(
-            metavar="INPUT_DIR",
-            help="Folder of articles (searched recursively), a pyarrow.fs URI of one "
-            "(s3://bucket/news), or the name of a Hugging Face dataset in the local cache "
-            "(owner/name).",
-        ),
-    ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path(
-        "output/corpus"
-    ),
+    input_arg: InputArgument,
+    out: OutOption = Path("output/corpus"),
     model: ModelOption = None,
     batch_size: BatchSizeOption = 32,
     precision: PrecisionOption = "auto",
-    force: Annotated[
-        bool,
-        typer.Option(
-            help="Also replace an --out of build files whose .corpus-build marker is missing "
-            "(never a folder holding other files)."
-        ),
-    ] = False,
-    cache_dir: Annotated[
-        Path | None,
-        typer.Option(help="Embedding cache folder (default: .cache beside --out)."),
-    ] = None,
-    cache: Annotated[
-        bool, typer.Option(help="Reuse embeddings of sentences seen in earlier builds.")
-    ] = True,
-    engine: Annotated[
-        Engine,
-        typer.Option(help="Where the stages run: in this process (embedded) or on Ray Data (ray)."),
-    ] = Engine.embedded,
-    ray_address: Annotated[
-        str | None,
-        typer.Option(
-            help="--engine ray: a cluster to join ('auto' or HOST:PORT); default: a local Ray."
-        ),
-    ] = None,
-    text_field: Annotated[
-        str | None, typer.Option(help="JSONL/Parquet dumps: field with the text [text].")
-    ] = None,
-    id_field: Annotated[
-        str | None, typer.Option(help="JSONL/Parquet dumps: field with the record id [id].")
-    ] = None,
-    lang_field: Annotated[
-        str | None,
-        typer.Option(help="JSONL/Parquet dumps: field with a language tag [lang, language]."),
-    ] = None,
-    url_field: Annotated[
-        str | None, typer.Option(help="JSONL/Parquet dumps: field with the URL [url].")
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
-    explain: Annotated[
-        bool,
-        typer.Option(
-            "--explain",
-            callback=_print_graph,
-            is_eager=True,
-            help="Print the stages of a build (what each takes and gives, where it runs) and exit.",
-        ),
-    ] = False,
+    force: ForceOption = False,
+    cache_dir: CacheDirOption = None,
+    cache: CacheOption = True,
+    engine: EngineOption = Engine.embedded,
+    ray_address: RayAddressOption = None,
+    text_field: TextFieldOption = None,
+    id_field: IdFieldOption = None,
+    lang_field: LangFieldOption = None,
+    url_field: UrlFieldOption = None,
+    quiet: QuietOption = False,
+    explain: ExplainOption = False,
     **filter_options: object,  # one option per filter of filters.FILTERS (_with_filter_options)
 ) -> None:
     """Find translated articles, align their sentences, write Parquet + a dataset card.
@@ -268,7 +280,6 @@ def build_command(
     """
     _check_precision(precision)
     from corpus.inputs.extraction import DEFAULT_FIELDS
-    from corpus.inputs.listing import DATASET_NAME, cached_dataset, is_uri
     from corpus.options import BuildOptions
     from corpus.outputs.filters import FILTERS, FilterOptions
     from corpus.pipeline import build
@@ -276,17 +287,8 @@ def build_command(
     length_ratio = filter_options["length_ratio"]
     if length_ratio is not None and not 0 < length_ratio[0] <= length_ratio[1]:
         raise fail(f"--length-ratio {length_ratio[0]} {length_ratio[1]}: need 0 < MIN <= MAX", 2)
-    data_files_only = None
-    input_dir: Path | str = input_arg if is_uri(input_arg) else Path(input_arg)
-    if isinstance(input_dir, Path) and not input_dir.exists():
-        snapshot = cached_dataset(str(input_dir))
-        if snapshot is None:
-            named = DATASET_NAME.fullmatch(str(input_dir))
-            hint = " (nor a dataset in the local Hugging Face cache)" if named else ""
-            raise fail(f"{input_dir}: no such folder{hint}", 2)
-        input_dir, data_files_only = snapshot, True
-    if isinstance(input_dir, Path) and not input_dir.is_dir():
-        raise fail(f"{input_dir}: not a folder", 2)
+    input_dir, data_files_only = _input_folder(input_arg)
+    fields = {"text": text_field, "id": id_field, "lang": lang_field, "url": url_field}
     options = BuildOptions(
         model=model,
         batch_size=batch_size,
@@ -300,25 +302,34 @@ def build_command(
         ray_address=ray_address,
         command=shlex.join(["corpus", *sys.argv[1:]]),
         data_files_only=data_files_only,
-        fields=replace(
-            DEFAULT_FIELDS,
-            **{
-                name: (value,)
-                for name, value in {
-                    "text": text_field,
-                    "id": id_field,
-                    "lang": lang_field,
-                    "url": url_field,
-                }.items()
-                if value
-            },
-        ),
+        fields=replace(DEFAULT_FIELDS, **{k: (v,) for k, v in fields.items() if v}),
     )
     with reported_errors():
         summary = build(input_dir, out, options)
     # --quiet keeps what the user must know (skipped inputs, warnings), not the table.
     report(summary, table=not quiet)
     warn(summary)
+
+
+def _input_folder(input_arg: str) -> tuple[Path | str, bool | None]:
+    """The input of ``corpus build``: a URI as given, a local folder, or the snapshot of a
+    dataset in the local Hugging Face cache (then read as data files only: True). Exits
+    with a usage error (2) when it is none of these."""
+    from corpus.inputs.listing import DATASET_NAME, cached_dataset, is_uri
+
+    if is_uri(input_arg):
+        return input_arg, None
+    input_dir = Path(input_arg)
+    if not input_dir.exists():
+        snapshot = cached_dataset(str(input_dir))
+        if snapshot is None:
+            named = DATASET_NAME.fullmatch(str(input_dir))
+            hint = " (nor a dataset in the local Hugging Face cache)" if named else ""
+            raise fail(f"{input_dir}: no such folder{hint}", 2)
+        return snapshot, True
+    if not input_dir.is_dir():
+        raise fail(f"{input_dir}: not a folder", 2)
+    return input_dir, None
 
 
 @app.command("show")

@@ -88,7 +88,7 @@ STAGES = (
     Stage("embed", "corpus.embedding.embed:EmbedSentences", ENGINE, "batch of files",
           "tables.SEGMENTED_SCHEMA", "+ embeddings, n_encoded, embedded_by", ("options",),
           setup=True),
-    Stage("spill", "corpus.engines.spill:FileSpill", DRIVER, "batch of files",
+    Stage("spill", "corpus.spill:FileSpill", DRIVER, "batch of files",
           "embedded files tables", "files on disk; FileFacts per file; exact duplicates set apart"),
     Stage("group", "corpus.alignment.grouping:group_articles", DRIVER, "build",
           "FileFacts, document and sentence vectors", "records.Grouping: articles, variants, "

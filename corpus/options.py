@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,41 +26,6 @@ class BuildOptions:
     engine: str = "embedded"  # a name of engines.ENGINES: this process, or Ray Data
     ray_address: str | None = None  # --engine ray: None starts a local Ray; "auto", HOST:PORT
     files_per_batch: int = 64  # files read, identified, segmented and embedded together
-
-
-# A container file (WARC, JSON lines, Parquet: records named FILE#KEY) with more skipped records
-# than this is summarised: a line per kind of reason, with this many of its first keys.
-SKIPS_LISTED = 3
-
-
-def skip_lines(skipped: list[Skipped], *, markdown: bool = False) -> list[str]:
-    """``PATH: REASON`` per skipped input, in order; the records of a container with more than
-    ``SKIPS_LISTED`` of them summed up per kind of reason (its numbers aside): ``FILE: N
-    records skipped: REASON (first: #a, #b, #c)``, with the reason of the first of them.
-    ``markdown``: paths in backticks."""
-
-    def name(path: str) -> str:
-        return f"`{path}`" if markdown else path
-
-    by_container: dict[str, list[Skipped]] = defaultdict(list)
-    for s in skipped:
-        by_container[s.path.split("#")[0]].append(s)
-    lines = []
-    for container, items in by_container.items():
-        if len(items) <= SKIPS_LISTED:
-            lines += [f"{name(s.path)}: {s.reason}" for s in items]
-            continue
-        kinds: dict[str, list[Skipped]] = defaultdict(list)
-        for s in items:
-            kinds[re.sub(r"\d+(?:[.,]\d+)*", "N", s.reason)].append(s)
-        for group in kinds.values():
-            first = ", ".join("#" + s.path.split("#", 1)[1] for s in group[:SKIPS_LISTED])
-            more = ", ..." if len(group) > SKIPS_LISTED else ""
-            what = "record skipped" if len(group) == 1 else "records skipped"
-            lines.append(
-                f"{name(container)}: {len(group)} {what}: {group[0].reason} (first: {first}{more})"
-            )
-    return lines
 
 
 @dataclass

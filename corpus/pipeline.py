@@ -30,27 +30,22 @@ from corpus.alignment.article_alignment import (
 )
 from corpus.alignment.grouping import group_articles
 from corpus.alignment.near_duplicates import near_duplicates
+from corpus.embedding.backend import model_folder
 from corpus.embedding.embed import EmbedOptions
-from corpus.embedding.encoder import DEFAULT_MODEL, model_folder
+from corpus.embedding.encoder import DEFAULT_MODEL
 from corpus.embedding.store import default_cache_dir
 from corpus.engines import Engine, engine_for
-from corpus.engines.spill import FileFacts, FileSpill, SpilledFiles, facts_of
 from corpus.errors import CorpusError, UsageError
 from corpus.graph import FileSettings
 from corpus.inputs.listing import list_inputs
-from corpus.inputs.reading import ExactDuplicates, document_of
+from corpus.inputs.reading import ExactDuplicates
 from corpus.inputs.url_matching import url_candidates
+from corpus.interrupts import pause_point
 from corpus.options import BuildOptions, BuildSummary
 from corpus.outputs import card
 from corpus.outputs.figures import plot_columns, write_plots
 from corpus.outputs.filters import filter_pairs
-from corpus.outputs.folder import (
-    atomic_output,
-    check_output,
-    output_lock,
-    pause_point,
-    work_folder,
-)
+from corpus.outputs.folder import atomic_output, check_output, output_lock, work_folder
 from corpus.outputs.rows import (
     RowFiles,
     articles_table,
@@ -59,7 +54,8 @@ from corpus.outputs.rows import (
     write_sentences,
 )
 from corpus.outputs.writing import write_config, write_table
-from corpus.records import Grouping, Skipped
+from corpus.records import Grouping, Skipped, document_of
+from corpus.spill import FileFacts, FileSpill, SpilledFiles, facts_of
 from corpus.text.identification import SentenceLanguages
 
 

@@ -6,6 +6,7 @@ This module sits at the bottom of the package: stages import it, it imports no s
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -110,3 +111,73 @@ class Grouping:
 class Skipped:
     path: str  # relative to the input root
     reason: str  # short, for people, e.g. "binary file (PNG image)"
+
+
+@dataclass(frozen=True)
+class Document:
+    # relative to the input root, POSIX separators; a record inside a container file (a WARC
+    # response, a dump row) is named FILE#KEY, e.g. "crawl.warc.gz#12" or "dump.jsonl#a17"
+    path: str
+    text: str  # BOM removed, newlines "\n", NFC; every offset in the pipeline indexes this
+    sha256: str  # hex digest of the raw file (or record) bytes
+    encoding: str  # codec actually used, e.g. "utf-8", "utf-16", "cp1256"; "html" if extracted
+    paragraphs: tuple[tuple[int, int], ...]  # (start, end) of each non-blank line, stripped
+    url: str | None = None  # canonical or crawled URL, where the input says
+    title: str | None = None
+    date: str | None = None  # publication or crawl date as the input gives it (ISO 8601)
+    declared_lang: str | None = None  # language a dump declares for the row, e.g. "nb"
+    hreflang: tuple[tuple[str, str], ...] = ()  # (language tag, URL) alternates of a page
+    n_not_text: int = 0  # control characters and non-characters removed from the text
+    repaired: str | None = None  # mojibake undone at reading (``Normalised.repaired``)
+
+
+def document_of(row: dict) -> Document:
+    """The ``Document`` a files-table row holds (the inverse of the read stage's row)."""
+    return Document(
+        row["path"],
+        row["text"],
+        row["sha256"],
+        row["encoding"],
+        tuple(zip(row["paragraph_start"], row["paragraph_end"], strict=True)),
+        url=row["url"],
+        title=row["title"],
+        date=row["date"],
+        declared_lang=row["declared_lang"],
+        hreflang=tuple((h["tag"], h["url"]) for h in row["hreflang"]),
+        n_not_text=row["n_not_text"],
+    )
+
+
+# A container file (WARC, JSON lines, Parquet: records named FILE#KEY) with more skipped records
+# than this is summarised: a line per kind of reason, with this many of its first keys.
+SKIPS_LISTED = 3
+
+
+def skip_lines(skipped: list[Skipped], *, markdown: bool = False) -> list[str]:
+    """``PATH: REASON`` per skipped input, in order; the records of a container with more than
+    ``SKIPS_LISTED`` of them summed up per kind of reason (its numbers aside): ``FILE: N
+    records skipped: REASON (first: #a, #b, #c)``, with the reason of the first of them.
+    ``markdown``: paths in backticks."""
+
+    def name(path: str) -> str:
+        return f"`{path}`" if markdown else path
+
+    by_container: dict[str, list[Skipped]] = defaultdict(list)
+    for s in skipped:
+        by_container[s.path.split("#")[0]].append(s)
+    lines = []
+    for container, items in by_container.items():
+        if len(items) <= SKIPS_LISTED:
+            lines += [f"{name(s.path)}: {s.reason}" for s in items]
+            continue
+        kinds: dict[str, list[Skipped]] = defaultdict(list)
+        for s in items:
+            kinds[re.sub(r"\d+(?:[.,]\d+)*", "N", s.reason)].append(s)
+        for group in kinds.values():
+            first = ", ".join("#" + s.path.split("#", 1)[1] for s in group[:SKIPS_LISTED])
+            more = ", ..." if len(group) > SKIPS_LISTED else ""
+            what = "record skipped" if len(group) == 1 else "records skipped"
+            lines.append(
+                f"{name(container)}: {len(group)} {what}: {group[0].reason} (first: {first}{more})"
+            )
+    return lines

@@ -25,7 +25,8 @@ from harness import write_json
 from corpus.alignment.evaluation import AlignmentScores, read_beads, score_alignments
 from corpus.alignment.file_alignment import file_sentences
 from corpus.alignment.sentence_alignment import align, joined_embedder
-from corpus.embedding.encoder import load_encoder, normalise
+from corpus.embedding.backend import normalise
+from corpus.embedding.encoder import load_encoder
 from corpus.records import Bead
 
 BIBLE_PAIRS = [("ar", "sv"), ("ar", "hi"), ("hi", "sv"), ("fa", "sv"), ("en", "sv")]

@@ -56,7 +56,8 @@ from bench_grouping import Loaded, group_folder, load_folder  # noqa: E402
 
 from corpus.alignment.evidence import bimax  # noqa: E402
 from corpus.alignment.neighbours import nearest  # noqa: E402
-from corpus.embedding.encoder import load_encoder, normalise  # noqa: E402
+from corpus.embedding.backend import normalise  # noqa: E402
+from corpus.embedding.encoder import load_encoder  # noqa: E402
 
 LANGS = ("en", "si", "ta")
 BIMAX_CANDIDATES = 32  # EmbDA's CAND_NUM: Mean-Pool neighbours rescored per document

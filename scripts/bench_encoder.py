@@ -173,7 +173,8 @@ def main() -> None:
     texts_file = work / "texts.json"
     texts_file.write_text(json.dumps(texts), encoding="utf-8")
 
-    from corpus.embedding.encoder import load_encoder, model_text
+    from corpus.embedding.backend import model_text
+    from corpus.embedding.encoder import load_encoder
 
     # Real tokens (prompt and special tokens included, no padding), as both runtimes run them.
     backend = load_encoder(precision="float32").backend

@@ -31,7 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT)]
 from corpus.alignment.near_duplicates import DAMAGED_PAIR_SHARE, DAMAGED_WORD_SHARE, word_overlap  # noqa: E402
 from corpus.inputs.decoding import normalise_text  # noqa: E402
-from corpus.inputs.reading import Document, read_inputs  # noqa: E402
+from corpus.inputs.reading import read_inputs  # noqa: E402
+from corpus.records import Document  # noqa: E402
 from corpus.text.identification import identification_of  # noqa: E402
 
 

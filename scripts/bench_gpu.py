@@ -57,7 +57,8 @@ def main() -> None:
     args = parser.parse_args()
     import torch
 
-    from corpus.embedding.encoder import GPU_TOKEN_BUDGET, TOKEN_BUDGET, load_encoder
+    from corpus.embedding.backend import GPU_TOKEN_BUDGET, TOKEN_BUDGET
+    from corpus.embedding.encoder import load_encoder
 
     if not torch.cuda.is_available():
         sys.exit("no CUDA device: nothing to measure")

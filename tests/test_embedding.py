@@ -5,7 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from corpus.embedding.encoder import DEFAULT_MODEL, load_encoder, model_folder, weights_digest
+from corpus.embedding.backend import model_folder, weights_digest
+from corpus.embedding.encoder import DEFAULT_MODEL, load_encoder
 from corpus.errors import CorpusError, UsageError
 
 
@@ -48,7 +49,7 @@ def test_unknown_model_is_one_clear_error(tmp_path):
 
 
 def test_vowel_points_are_removed_for_the_model_only():
-    from corpus.embedding.encoder import model_text
+    from corpus.embedding.backend import model_text
 
     vocalised = "فِي الْبَدْءِ خَلَقَ اللهُ السَّمَاوَاتِ وَالارْضَ."
     assert model_text(vocalised) == "في البدء خلق الله السماوات والارض."
@@ -103,7 +104,7 @@ def test_weights_digest_changes_with_the_model_files(tmp_path, minilm_folder):
 
 
 def test_token_batches_keep_budget_and_padding():
-    from corpus.embedding.encoder import MAX_PADDING, token_batches
+    from corpus.embedding.backend import MAX_PADDING, token_batches
 
     rng = np.random.default_rng(0)
     n_tokens = [*rng.integers(5, 300, size=2000).tolist(), 900]  # one over the budget

@@ -9,7 +9,8 @@ import pytest
 from corpus.alignment.evidence import anchors, language_nulls, pair_probability, translation_score
 from corpus.alignment.grouping import _assemble, group_articles
 from corpus.alignment.near_duplicates import _word_damage, near_duplicates
-from corpus.embedding.encoder import Encoder, normalise
+from corpus.embedding.backend import normalise
+from corpus.embedding.encoder import Encoder
 from corpus.inputs.reading import read_inputs
 from corpus.records import ArticleFile, Link
 from corpus.text.langid import identify

@@ -14,13 +14,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from corpus.errors import CorpusError, UsageError
+from corpus.interrupts import pause_point
 from corpus.outputs.folder import (
     MARKER,
     atomic_output,
     check_output,
     check_replaceable,
     output_lock,
-    pause_point,
 )
 from corpus.outputs.writing import write_table
 

@@ -21,8 +21,8 @@ from corpus.errors import InputError
 from corpus.inputs import decoding
 from corpus.inputs.decoding import decode_bytes
 from corpus.inputs.listing import list_inputs
-from corpus.inputs.reading import MAX_BYTES, Document, read_document, read_file, read_inputs
-from corpus.records import Skipped
+from corpus.inputs.reading import MAX_BYTES, read_document, read_file, read_inputs
+from corpus.records import Document, Skipped
 
 ARABIC = "عقد الاجتماع في القاهرة يوم الأحد وناقش الوزراء التعاون الاقتصادي."
 # Persian in cp1256 spells yeh with the Arabic letter: the code page has no U+06CC.

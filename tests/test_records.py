@@ -1,10 +1,11 @@
-"""Tests for corpus.records: the bead notation of gold files and ``corpus align``."""
+"""Tests for corpus.records: the bead notation of gold files and ``corpus align``, and the
+lines that report skipped inputs."""
 
 from __future__ import annotations
 
 import pytest
 
-from corpus.records import BeadIds, format_bead, parse_beads
+from corpus.records import BeadIds, Skipped, format_bead, parse_beads, skip_lines
 
 
 def test_parse_beads_reads_both_sides_and_ignores_score() -> None:
@@ -30,3 +31,25 @@ def test_format_bead_round_trips(bead: BeadIds, bead_score: float | None, text: 
 def test_parse_beads_rejects_malformed_line_with_its_number(bad: str) -> None:
     with pytest.raises(ValueError, match="line 2"):
         parse_beads(f"[0]:[0]\n{bad}\n")
+
+
+def test_a_container_s_skipped_records_are_summed_up_per_kind_of_reason():
+    skipped = [
+        Skipped("a.txt", "binary file (PNG image)"),
+        *(
+            Skipped(f"crawl.warc.gz#{k}", f"language not identified (best guess oc at 0.00{k})")
+            for k in range(1, 6)
+        ),
+        Skipped("crawl.warc.gz#9", "truncated record"),
+        Skipped("dump.jsonl#a", "no text"),
+        Skipped("dump.jsonl#b", "no text"),
+    ]
+    assert skip_lines(skipped) == [
+        "a.txt: binary file (PNG image)",
+        "crawl.warc.gz: 5 records skipped: language not identified (best guess oc at 0.001) "
+        "(first: #1, #2, #3, ...)",
+        "crawl.warc.gz: 1 record skipped: truncated record (first: #9)",
+        # Three or fewer: a line each, as for files.
+        "dump.jsonl#a: no text",
+        "dump.jsonl#b: no text",
+    ]

@@ -1,10 +1,10 @@
-"""Tests for corpus.engines.spill: embedded files on disk, read back one at a time."""
+"""Tests for corpus.spill: embedded files on disk, read back one at a time."""
 
 import numpy as np
 import pyarrow as pa
 import pytest
 
-from corpus.engines.spill import FileFacts, FileSpill, SpilledFiles
+from corpus.spill import FileFacts, FileSpill, SpilledFiles
 from corpus.tables import embeddings_type
 
 SENTENCE = pa.struct([("text", pa.string()), ("start", pa.int32()), ("end", pa.int32())])

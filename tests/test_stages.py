@@ -7,7 +7,7 @@ import pyarrow as pa
 import pytest
 
 from corpus.alignment.article_alignment import align_articles, article_pairs, pair_beads
-from corpus.embedding.encoder import normalise
+from corpus.embedding.backend import normalise
 from corpus.inputs.reading import read_files
 from corpus.tables import READ_SCHEMA, align_input_schema
 from corpus.text.identification import identify_languages

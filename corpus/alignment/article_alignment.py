@@ -20,8 +20,8 @@ from corpus.alignment import dp, sentence_alignment
 from corpus.alignment.dp import AlignParams
 from corpus.alignment.sentence_alignment import align
 from corpus.embedding.embed import file_embeddings
-from corpus.engines.spill import FileFacts, SpilledFiles
 from corpus.records import Bead
+from corpus.spill import FileFacts, SpilledFiles
 from corpus.stores import AlignmentStore
 from corpus.tables import BEADS_SCHEMA, align_input_schema
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from corpus.alignment.neighbours import nearest
-from corpus.embedding.encoder import normalise
+from corpus.embedding.backend import normalise
 from corpus.records import ArticleFile
 
 # Candidates from sentences (``sentence_candidates``): each sentence's SENTENCE_NEIGHBOURS

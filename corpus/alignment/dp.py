@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from corpus.embedding.encoder import normalise
+from corpus.embedding.backend import normalise
 
 BeadType = tuple[int, int]
 

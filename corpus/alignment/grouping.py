@@ -12,7 +12,7 @@
    consistency, shared numbers and URLs) into a calibrated probability that they
    translate each other. A pair of at least 0.5 that is each file's most probable is
    linked. Below 0.5 (a model weak in the language), a pair is linked only when it wins a
-   competition its numbers confirm (``_competition``): each file's clear best by
+   competition its numbers confirm (``evidence.competition``): each file's clear best by
    BiMax and agreement of numbers, with more than half its numbers shared. Two unrelated
    files of one genre, or two stories of one event with other figures, stay apart.
 3. Assembly: accepted pairs that are each other's best in the respective
@@ -44,79 +44,23 @@ from corpus.alignment.candidates import (
 from corpus.alignment.evidence import (
     DECISION,
     MIN_NULL_CELLS,
-    SCALE_FLOOR,
     DecisionWeights,
     SentenceNull,
-    anchor_agreement,
-    bimax,
+    competition,
     language_nulls,
     pair_probability,
 )
 from corpus.alignment.variants import find_variants
 from corpus.records import ArticleFile, Grouping, Link
-from corpus.robust import robust_scale
 
 # A pair is linked when its calibrated probability of being a translation reaches this.
 MIN_PAIR_PROBABILITY = 0.5
-# Competition (``_competition``): a pair's key is its BiMax plus agreement of numbers, the
-# numbers weighing ANCHOR_WEIGHT robust scales of BiMax over the language pair's candidates.
-# Each file keeps its best-keyed accepted pair; a pair whose absolute evidence is weak is
-# accepted when its key stands at least STANDOUT robust scales above each file's runner-up
-# and its numbers agree. Chosen on Army alone and checked on Hiru (scripts/bench_crawl.py;
-# pair level, before assembly): Army recall 0.764/0.629/0.615 -> 0.938/0.872/0.865 (en-si,
-# en-ta, si-ta), precision 0.993/0.977/0.956 -> 0.995/0.986/0.983; Hiru precision
-# 0.887/0.697/0.784 -> 0.975/0.941/0.952 at the same recall; documents whose partners were
-# removed still paired: Army 12 -> 8, Hiru 21 -> 7 of 100.
-STANDOUT = 1.0
-ANCHOR_WEIGHT = 4.0
 # The probability given to a pair linked by competition: the precision of those links alone
 # on Army (1,126 of 1,139 judged links right, 0.989), rounded down. Bead scores fold it in.
 COMPETITION_PROBABILITY = 0.98
 # Two groups that hold files of the same languages merge when at least this share of the
 # pairs between them are translations (``_assemble``): one document split by shared codes.
 WHOLE_SHARE = 0.8
-
-
-def _competition(files: Sequence[ArticleFile], judged: list[Link]) -> tuple[np.ndarray, np.ndarray]:
-    """The competition key of each judged pair of one language pair, and whether it wins.
-
-    On a real crawl the model's sentence cosines may not tell a translation from a story of
-    the same kind (Sinhala and Tamil with e5-small: most gold pairs of the Army site score
-    under 0.5 on their own), but ranking does: a translation stands far above its file's
-    other candidates. The key is the pair's BiMax in robust scales (1.4826 x MAD) of the
-    language pair's judged pairs, plus ``ANCHOR_WEIGHT`` times the agreement of numbers and
-    URLs. A pair wins when it is each file's best by key, that key stands at least
-    ``STANDOUT`` robust scales (of the file's candidates' keys) above the file's runner-up,
-    and its numbers agree (more than half shared): a story of the same event with other
-    figures, or without figures, never wins. Below ``MIN_NULL_CELLS`` judged pairs there is
-    no field to compete in: the key is the probability and nothing wins.
-    """
-    scores = np.array([x.score for x in judged])
-    if len(judged) < MIN_NULL_CELLS:
-        return scores, np.zeros(len(judged), bool)
-    raw = np.array([bimax(files[x.a].embeddings, files[x.b].embeddings) for x in judged])
-    agree = np.array([anchor_agreement(files[x.a].text, files[x.b].text) for x in judged])
-    key = raw / robust_scale(raw, SCALE_FLOOR) + ANCHOR_WEIGHT * agree
-    of_file: dict[int, list[int]] = defaultdict(list)
-    for k, x in enumerate(judged):
-        of_file[x.a].append(k)
-        of_file[x.b].append(k)
-    clear: dict[int, int] = {}  # file -> its best-keyed pair, where it stands out
-    for end, ks in of_file.items():
-        if len(ks) < 3:
-            continue  # no field to stand out from
-        values = key[ks]
-        top = np.argsort(values)[::-1]
-        if values[top[0]] - values[top[1]] >= STANDOUT * robust_scale(values, SCALE_FLOOR):
-            clear[end] = ks[top[0]]
-    won = np.array(
-        [
-            agree[k] > 0 and clear.get(x.a) == k and clear.get(x.b) == k
-            for k, x in enumerate(judged)
-        ],
-        dtype=bool,
-    )
-    return key, won
 
 
 def group_articles(
@@ -270,7 +214,7 @@ def _accept(
     files: Sequence[ArticleFile], judged: list[Link], min_probability: float, out: _Judged
 ) -> None:
     """The links of one language pair's judged pairs, into ``out``."""
-    key, won = _competition(files, judged)
+    key, won = competition(files, judged)
     for k, x in enumerate(judged):
         out.keys[x.a][x.b] = out.keys[x.b][x.a] = float(key[k])
     # Accepted: probable on its own, or won by competition with agreeing numbers.

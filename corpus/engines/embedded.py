@@ -15,8 +15,8 @@ import pyarrow as pa
 
 from corpus.engines import cpu_count
 from corpus.graph import ARTICLE_STAGE, FILE_STAGES, FileSettings
+from corpus.interrupts import pause_point
 from corpus.options import BuildOptions
-from corpus.outputs.folder import pause_point
 
 # Below this many articles, starting worker processes costs more than it saves.
 MIN_ARTICLES_PER_WORKER = 8

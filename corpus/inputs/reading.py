@@ -38,29 +38,11 @@ from corpus.inputs.extraction import (
     html_record,
 )
 from corpus.inputs.listing import is_symlink, is_uri, list_inputs, os_problem
-from corpus.records import Skipped
+from corpus.records import Document, Skipped
 from corpus.tables import READ_SCHEMA
 
 MIB = 2**20
 MAX_BYTES = 64 * MIB
-
-
-@dataclass(frozen=True)
-class Document:
-    # relative to the input root, POSIX separators; a record inside a container file (a WARC
-    # response, a dump row) is named FILE#KEY, e.g. "crawl.warc.gz#12" or "dump.jsonl#a17"
-    path: str
-    text: str  # BOM removed, newlines "\n", NFC; every offset in the pipeline indexes this
-    sha256: str  # hex digest of the raw file (or record) bytes
-    encoding: str  # codec actually used, e.g. "utf-8", "utf-16", "cp1256"; "html" if extracted
-    paragraphs: tuple[tuple[int, int], ...]  # (start, end) of each non-blank line, stripped
-    url: str | None = None  # canonical or crawled URL, where the input says
-    title: str | None = None
-    date: str | None = None  # publication or crawl date as the input gives it (ISO 8601)
-    declared_lang: str | None = None  # language a dump declares for the row, e.g. "nb"
-    hreflang: tuple[tuple[str, str], ...] = ()  # (language tag, URL) alternates of a page
-    n_not_text: int = 0  # control characters and non-characters removed from the text
-    repaired: str | None = None  # mojibake undone at reading (``Normalised.repaired``)
 
 
 @dataclass
@@ -286,23 +268,6 @@ def _document_row(document: Document | Skipped) -> dict:
         "n_not_text": document.n_not_text,
         "warnings": read_warnings(document),
     }
-
-
-def document_of(row: dict) -> Document:
-    """The ``Document`` a files-table row holds (the inverse of the read stage's row)."""
-    return Document(
-        row["path"],
-        row["text"],
-        row["sha256"],
-        row["encoding"],
-        tuple(zip(row["paragraph_start"], row["paragraph_end"], strict=True)),
-        url=row["url"],
-        title=row["title"],
-        date=row["date"],
-        declared_lang=row["declared_lang"],
-        hreflang=tuple((h["tag"], h["url"]) for h in row["hreflang"]),
-        n_not_text=row["n_not_text"],
-    )
 
 
 def read_files(batch: pa.Table, *, root: str, fields: FieldNames = DEFAULT_FIELDS) -> pa.Table:

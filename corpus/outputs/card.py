@@ -5,15 +5,19 @@ from __future__ import annotations
 import platform
 from collections import Counter
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 from huggingface_hub import DatasetCardData
 
 from corpus.alignment.dp import AlignParams
-from corpus.options import BuildOptions, BuildSummary, skip_lines
 from corpus.outputs.filters import describe_filters
+from corpus.records import skip_lines
 from corpus.text.segmentation import segmenter_description
+
+if TYPE_CHECKING:
+    from corpus.options import BuildOptions, BuildSummary
 
 
 def _version(package: str) -> str:

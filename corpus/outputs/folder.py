@@ -12,13 +12,12 @@ import errno
 import os
 import re
 import shutil
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from corpus.errors import CorpusError, UsageError
+from corpus.interrupts import pause_point
 
 MARKER = ".corpus-build"  # identifies a folder this tool wrote and lists the files it wrote
 
@@ -125,21 +124,6 @@ def check_output(input_dir: Path | str, out: Path, *, force: bool = False) -> No
             "it as input); choose a folder outside it"
         )
     check_replaceable(out, force=force)
-
-
-def pause_point(name: str) -> None:
-    """Sleep here when ``CORPUS_PAUSE_AT=name:seconds`` is set (crash tests kill the build here).
-
-    It only waits: the build does exactly the same work with or without it.
-    """
-    wanted, _, seconds = os.environ.get("CORPUS_PAUSE_AT", "").partition(":")
-    if wanted == name:
-        print(f"corpus: paused at {name}", file=sys.stderr, flush=True)
-        # Short sleeps: the kernel may hand SIGINT to another thread (pyarrow's, jemalloc's),
-        # which does not wake this one; Python raises it here when a short sleep returns.
-        deadline = time.monotonic() + float(seconds or 60)
-        while time.monotonic() < deadline:
-            time.sleep(0.05)
 
 
 def _pid_alive(pid: int) -> bool:

@@ -15,8 +15,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from corpus.alignment.multiway import multiway
-from corpus.engines.spill import FileFacts, SpilledFile, SpilledFiles
 from corpus.records import Bead, Grouping, MultiBead
+from corpus.spill import FileFacts, SpilledFile, SpilledFiles
 from corpus.tables import ARTICLES_SCHEMA, SENTENCES_SCHEMA, bead_table
 
 # Sentences per Parquet row group of sentences.parquet, written as the spill is read back.

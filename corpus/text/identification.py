@@ -18,7 +18,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from corpus.embedding.encoder import default_model_covers
-from corpus.inputs.reading import Document, document_of
+from corpus.records import Document, document_of
 from corpus.stores import LanguageStore
 from corpus.tables import IDENTIFIED_SCHEMA
 from corpus.text.langid import MIN_CONFIDENCE, LanguageGuess, detect_text, identify, language_parts

@@ -49,7 +49,7 @@ from fontTools import unicodedata as ucd
 from langcodes.data_dicts import MACROLANGUAGES
 from lingua import Language, LanguageDetector, LanguageDetectorBuilder
 
-from corpus.embedding.encoder import model_text
+from corpus.embedding.backend import model_text
 from corpus.text.language_tags import bcp47, close_languages
 from corpus.text.unicode_scripts import script_counts
 

