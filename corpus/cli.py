@@ -280,7 +280,7 @@ def build_command(
     """
     _check_precision(precision)
     from corpus.inputs.extraction import DEFAULT_FIELDS
-    from corpus.options import BuildOptions
+    from corpus.options import BuildOptions, EmbedOptions
     from corpus.outputs.filters import FILTERS, FilterOptions
     from corpus.pipeline import build
 
@@ -290,9 +290,7 @@ def build_command(
     input_dir, data_files_only = _input_folder(input_arg)
     fields = {"text": text_field, "id": id_field, "lang": lang_field, "url": url_field}
     options = BuildOptions(
-        model=model,
-        batch_size=batch_size,
-        precision=precision,
+        embedding=EmbedOptions(model=model, precision=precision, batch_size=batch_size),
         filters=FilterOptions(**{f.field: f.value(filter_options[f.field]) for f in FILTERS}),
         progress=not quiet,
         force=force,
@@ -409,11 +407,10 @@ def align_command(
     if fmt is AlignFormat.parquet and out is None:
         raise fail("--format parquet needs --out PATH", 2)
     from corpus.alignment.file_alignment import align_files, alignment_text, write_alignment
-    from corpus.options import BuildOptions
+    from corpus.options import BuildOptions, EmbedOptions
 
-    options = BuildOptions(
-        model=model, batch_size=batch_size, precision=precision, progress=not quiet
-    )
+    embedding = EmbedOptions(model=model, precision=precision, batch_size=batch_size)
+    options = BuildOptions(embedding=embedding, progress=not quiet)
     with reported_errors():
         result = align_files(src_file, tgt_file, options, presegmented, rescore_merges)
         if out is None:

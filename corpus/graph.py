@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 if TYPE_CHECKING:
-    from corpus.embedding.embed import EmbedOptions
     from corpus.inputs.extraction import FieldNames
+    from corpus.options import EmbedOptions
 
 # Where a stage runs: on the engine (per batch of files or per article, in parallel, in
 # this process or on Ray) or on the driver (once per build, over what the engine gave).
@@ -86,7 +86,8 @@ STAGES = (
     Stage("segment", "corpus.text.segmentation:segment_files", ENGINE, "batch of files",
           "tables.IDENTIFIED_SCHEMA", "+ sentences (text, start, end)"),
     Stage("embed", "corpus.embedding.embed:EmbedSentences", ENGINE, "batch of files",
-          "tables.SEGMENTED_SCHEMA", "+ embeddings, n_encoded, embedded_by", ("options",),
+          "tables.SEGMENTED_SCHEMA", "+ embeddings, n_encoded, embedded_by",
+          ("options", "cache_dir"),
           setup=True),
     Stage("spill", "corpus.spill:FileSpill", DRIVER, "batch of files",
           "embedded files tables", "files on disk; FileFacts per file; exact duplicates set apart"),

@@ -1,4 +1,5 @@
-"""What a build is asked to do (``BuildOptions``) and what it did (``BuildSummary``)."""
+"""What a build is asked to do (``BuildOptions``, with ``EmbedOptions`` for its encoder) and
+what it did (``BuildSummary``)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,18 @@ from corpus.records import Skipped
 
 
 @dataclass(frozen=True)
-class BuildOptions:
+class EmbedOptions:
+    """The encoder of a build or of ``corpus align`` (the embed stage's settings)."""
+
     model: str | None = None  # None: the bundled multilingual-e5-small
+    precision: str = "auto"  # encoder.PRECISIONS: the machine's best, or one forced
     batch_size: int = 32
-    precision: str = "auto"  # embedding.PRECISIONS: the machine's best, or one forced
+    threads: int | None = None  # torch threads; None: the library's default
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    embedding: EmbedOptions = field(default_factory=EmbedOptions)
     filters: FilterOptions = field(default_factory=FilterOptions)
     progress: bool = True
     force: bool = False  # replace an --out folder that this tool did not write

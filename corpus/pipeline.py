@@ -31,7 +31,6 @@ from corpus.alignment.article_alignment import (
 from corpus.alignment.grouping import group_articles
 from corpus.alignment.near_duplicates import near_duplicates
 from corpus.embedding.backend import model_folder
-from corpus.embedding.embed import EmbedOptions
 from corpus.embedding.encoder import DEFAULT_MODEL
 from corpus.embedding.store import default_cache_dir
 from corpus.engines import Engine, engine_for
@@ -93,8 +92,8 @@ def build(input_dir: Path | str, out: Path, options: BuildOptions = BuildOptions
     CorpusError when nothing can be built (no readable file, no two translations).
     """
     check_output(input_dir, out, force=options.force)
-    if options.model is not None and options.model != DEFAULT_MODEL:
-        model_folder(options.model)  # a missing model fails now, not after reading
+    if options.embedding.model not in (None, DEFAULT_MODEL):
+        model_folder(options.embedding.model)  # a missing model fails now, not after reading
     if options.engine == "ray":
         try:
             import ray  # noqa: F401
@@ -134,14 +133,9 @@ def _build(input_dir: Path | str, out: Path, options: BuildOptions) -> BuildSumm
     settings = FileSettings(
         root=str(input_dir),
         fields=options.fields,
-        default_model=options.model in (None, DEFAULT_MODEL),
+        default_model=options.embedding.model in (None, DEFAULT_MODEL),
         cache_dir=cache_dir,
-        options=EmbedOptions(
-            model=options.model,
-            precision=options.precision,
-            batch_size=options.batch_size,
-            cache_dir=cache_dir,
-        ),
+        options=options.embedding,
     )
     with work_folder(out) as work, engine_for(options, clock) as engine:
         spill = FileSpill(work / "files.arrow")

@@ -43,13 +43,12 @@ from make_bible_input import make_input  # noqa: E402
 def worker_build(
     src: str, out: str, cache_dir: str, batch_size: str, precision: str = "auto"
 ) -> dict:
-    from corpus.options import BuildOptions
+    from corpus.options import BuildOptions, EmbedOptions
     from corpus.pipeline import build, cpu_seconds
 
     start = time.perf_counter()
-    options = BuildOptions(
-        progress=False, batch_size=int(batch_size), precision=precision, cache_dir=Path(cache_dir)
-    )
+    embedding = EmbedOptions(batch_size=int(batch_size), precision=precision)
+    options = BuildOptions(embedding=embedding, progress=False, cache_dir=Path(cache_dir))
     summary = build(Path(src), Path(out), options)
     wall = time.perf_counter() - start
     return {

@@ -77,8 +77,9 @@ def align_files(
 ) -> FileAlignment:
     """Sentences of two files aligned: the pipeline of ``build`` for one known pair."""
     src, tgt = file_sentences(src_path, presegmented), file_sentences(tgt_path, presegmented)
-    encoder = load_encoder(options.model, options.precision)
-    beads = align_texts(src, tgt, encoder, options.batch_size, options.progress, rescore_merges)
+    embedding = options.embedding
+    encoder = load_encoder(embedding.model, embedding.precision)
+    beads = align_texts(src, tgt, encoder, embedding.batch_size, options.progress, rescore_merges)
     return FileAlignment(src, tgt, beads, encoder.n_encoded)
 
 

@@ -6,7 +6,6 @@ the encoder is ``corpus.embedding.encoder``, the store ``corpus.embedding.store`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -14,16 +13,8 @@ import pyarrow as pa
 
 from corpus.embedding.encoder import Encoder, load_encoder
 from corpus.embedding.store import EmbeddingStore, encode_cached, model_id
+from corpus.options import EmbedOptions
 from corpus.tables import embeddings_type
-
-
-@dataclass(frozen=True)
-class EmbedOptions:
-    model: str | None = None  # None: the bundled multilingual-e5-small
-    precision: str = "auto"  # embedding.PRECISIONS
-    batch_size: int = 32
-    cache_dir: Path | None = None  # the embedding store; None: embed everything
-    threads: int | None = None  # torch threads; None: the library's default
 
 
 class EmbedSentences:
@@ -35,8 +26,9 @@ class EmbedSentences:
     (``embedded_by``); what the store warned of goes into the batch's first row.
     """
 
-    def __init__(self, options: EmbedOptions) -> None:
+    def __init__(self, options: EmbedOptions, cache_dir: Path | None = None) -> None:
         self.options = options
+        self.cache_dir = cache_dir  # the embedding store's folder; None: embed everything
         self.encoder: Encoder | None = None
         self.store: EmbeddingStore | None = None
         self.warnings: list[str] = []
@@ -49,7 +41,7 @@ class EmbedSentences:
 
             torch.set_num_threads(self.options.threads)
         self.encoder = load_encoder(self.options.model, self.options.precision)
-        folder = self.options.cache_dir
+        folder = self.cache_dir
         if folder is not None:
             try:
                 self.store = EmbeddingStore(folder, model_id(self.encoder), self.encoder.dim)
