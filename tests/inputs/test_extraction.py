@@ -22,8 +22,9 @@ from corpus.inputs.extraction import (
 )
 from corpus.inputs.reading import read_inputs
 from corpus.outputs.exports import export
+from tests.conftest import BENCHMARKS, ROOT
 
-CASES = Path(__file__).parent / "cases"
+CASES = ROOT / "tests" / "cases"
 
 
 def news_page(lang: str, title: str, paragraphs: list[str], url: str, alternates: dict) -> str:
@@ -198,7 +199,7 @@ def test_a_corrupt_container_is_one_skipped_file(tmp_path):
     assert "unreadable Parquet" in reasons["broken.parquet"]
 
 
-NTREX = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "ntrex-world"
+NTREX = BENCHMARKS / "ntrex-world"
 
 
 def ntrex_articles(langs: dict[str, str], n_docs: int) -> list[dict]:

@@ -1,12 +1,12 @@
 import re
-from pathlib import Path
 
 import pytest
 
 from corpus.inputs.reading import read_inputs
 from corpus.text.langid import detect_text, identify, language_parts, with_script
+from tests.conftest import ROOT
 
-CASES_DIR = Path(__file__).parent / "cases" / "close-languages"
+CASES_DIR = ROOT / "tests" / "cases" / "close-languages"
 
 
 def spans(text: str) -> list[tuple[int, int]]:

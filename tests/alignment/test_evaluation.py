@@ -8,8 +8,9 @@ import pytest
 
 from corpus.alignment.evaluation import PRF, AlignmentScores, read_beads, score_alignments
 from corpus.records import BeadIds, parse_beads
+from tests.conftest import BENCHMARKS
 
-GOLD_TEST0 = Path(__file__).resolve().parents[1] / "../shared/benchmarks/textberg/test0.defr"
+GOLD_TEST0 = BENCHMARKS / "textberg" / "test0.defr"
 
 
 def beads(text: str) -> list[BeadIds]:

@@ -1,4 +1,5 @@
-"""Tests for stage 1, reading the input folder; every fixture is written into tmp_path."""
+"""Tests for corpus.inputs: listing, reading and decoding the input folder; every fixture
+is written into tmp_path."""
 
 from __future__ import annotations
 
