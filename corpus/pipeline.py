@@ -64,16 +64,30 @@ def cpu_seconds() -> float:
     return time.process_time() + children.ru_utime + children.ru_stime
 
 
+# What the progress bar says while a stage runs (the engine's stage names, graph.STAGES).
+DOING = {
+    "load model": "loading the model",
+    "read": "reading",
+    "identify": "identifying languages",
+    "segment": "segmenting",
+    "embed": "embedding",
+}
+
+
 class _Clock:
     """Wall and CPU seconds per stage (cpu / wall = cores busy); a stage may be timed in
-    several pieces (every batch of files). After each piece, ``pause_point(stage)``."""
+    several pieces (every batch of files). While ``bar`` is set, it names the stage that
+    runs (``DOING``). After each piece, ``pause_point(stage)``."""
 
     def __init__(self) -> None:
         self.wall: dict[str, float] = {}
         self.cpu: dict[str, float] = {}
+        self.bar: tqdm | None = None
 
     @contextmanager
     def __call__(self, stage: str) -> Iterator[None]:
+        if self.bar is not None:
+            self.bar.set_description_str(DOING.get(stage, stage))
         start, start_cpu = time.perf_counter(), cpu_seconds()
         yield
         self.wall[stage] = self.wall.get(stage, 0.0) + time.perf_counter() - start
@@ -140,7 +154,7 @@ def _build(input_dir: Path | str, out: Path, options: BuildOptions) -> BuildSumm
     with work_folder(out) as work, engine_for(options, clock) as engine:
         spill = FileSpill(work / "files.arrow")
         try:
-            files = _embedded_files(input_dir, names, options, engine, settings, spill)
+            files = _embedded_files(input_dir, names, options, engine, settings, spill, clock)
             files.skipped += skipped
             with clock("group"):
                 articles = _articles(input_dir, files)
@@ -159,6 +173,7 @@ def _embedded_files(
     engine: Engine,
     settings: FileSettings,
     spill: FileSpill,
+    clock: _Clock,
 ) -> _Files:
     """Every input file through the engine's ``graph.FILE_STAGES``, into the spill."""
     size = options.files_per_batch
@@ -167,12 +182,16 @@ def _embedded_files(
     duplicates = ExactDuplicates()
     # 8-byte digests of every sentence text: the distinct ones are counted at the end.
     digests: list[np.ndarray] = []
-    bar = tqdm(total=len(names), desc="embedding", unit="file", disable=not options.progress)
+    bar = tqdm(total=len(names), desc="files", unit="file", disable=not options.progress)
+    clock.bar = bar if options.progress else None
     with bar:
-        tables = engine.files(batches, settings)
-        for names_in_batch, table in zip(batches, tables, strict=True):
-            digests += _spill_batch(table, files, duplicates)
-            bar.update(len(names_in_batch))
+        try:
+            tables = engine.files(batches, settings)
+            for names_in_batch, table in zip(batches, tables, strict=True):
+                digests += _spill_batch(table, files, duplicates)
+                bar.update(len(names_in_batch))
+        finally:
+            clock.bar = None
     spill.close_writing()
     files.n_distinct = len(np.unique(np.concatenate(digests))) if digests else 0
     if not files.facts:

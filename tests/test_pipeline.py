@@ -60,3 +60,13 @@ def test_a_rebuild_takes_every_alignment_from_the_store(tmp_path, monkeypatch):
     sv.write_text(sv.read_text().replace("delegationen", "delegationen nu", 1))
     build(src, tmp_path / "changed", options)
     assert len(aligned) == 1
+
+
+def test_the_progress_bar_names_each_stage_as_it_runs(sample_build, tmp_path, capfd):
+    options = BuildOptions(cache_dir=sample_build.parent / ".cache")  # progress on, warm
+    build(SAMPLE, tmp_path / "out", options)
+    shown = capfd.readouterr().err.replace("\r", "\n")
+    said = [line.split(":")[0] for line in shown.splitlines() if "file/s" in line]
+    order = ["reading", "identifying languages", "segmenting", "embedding"]
+    assert [s for s in dict.fromkeys(said) if s in order] == order, said
+    assert "aligning" in shown
