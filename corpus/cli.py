@@ -27,7 +27,7 @@ from corpus.errors import CorpusError, UsageError
 from corpus.outputs.exports import FORMATS
 
 if TYPE_CHECKING:
-    from corpus.options import BuildSummary
+    from corpus.outputs.summary import BuildSummary
 
 # Each command imports the stages it runs when it runs: `--help`, `--version`, `show` and
 # `export` never pay for the model, the language identifiers or the HTML extractor.
@@ -279,8 +279,9 @@ def build_command(
     Parquet dumps (one document per row).
     """
     _check_precision(precision)
+    from corpus.embedding.embed import EmbedOptions
     from corpus.inputs.extraction import DEFAULT_FIELDS
-    from corpus.options import BuildOptions, EmbedOptions
+    from corpus.options import BuildOptions
     from corpus.outputs.filters import FILTERS, FilterOptions
     from corpus.pipeline import build
 
@@ -407,12 +408,13 @@ def align_command(
     if fmt is AlignFormat.parquet and out is None:
         raise fail("--format parquet needs --out PATH", 2)
     from corpus.alignment.file_alignment import align_files, alignment_text, write_alignment
-    from corpus.options import BuildOptions, EmbedOptions
+    from corpus.embedding.embed import EmbedOptions
 
     embedding = EmbedOptions(model=model, precision=precision, batch_size=batch_size)
-    options = BuildOptions(embedding=embedding, progress=not quiet)
     with reported_errors():
-        result = align_files(src_file, tgt_file, options, presegmented, rescore_merges)
+        result = align_files(
+            src_file, tgt_file, embedding, presegmented, rescore_merges, progress=not quiet
+        )
         if out is None:
             sys.stdout.write(alignment_text(result.src, result.tgt, result.beads, fmt.value))
         else:

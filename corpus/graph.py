@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 if TYPE_CHECKING:
+    from corpus.embedding.embed import EmbedOptions
     from corpus.inputs.extraction import FieldNames
-    from corpus.options import EmbedOptions
 
 # Where a stage runs: on the engine (per batch of files or per article, in parallel, in
 # this process or on Ray) or on the driver (once per build, over what the engine gave).
@@ -103,7 +103,8 @@ STAGES = (
     Stage("write", "corpus.outputs.writing:write_config", DRIVER, "config",
           "rows kept", "data/CONFIG/*.parquet, sentences.parquet, articles.parquet"),
     Stage("card", "corpus.outputs.card:render", DRIVER, "build",
-          "BuildSummary, rows kept", "README.md (dataset card) and figures, swapped in atomically"),
+          "summary.BuildSummary, rows kept",
+          "README.md (dataset card) and figures, swapped in atomically"),
 )  # fmt: skip
 FILE_STAGES = tuple(s for s in STAGES if s.where == ENGINE and s.unit == "batch of files")
 ARTICLE_STAGE = next(s for s in STAGES if s.name == "align")

@@ -1,24 +1,15 @@
-"""What a build is asked to do (``BuildOptions``, with ``EmbedOptions`` for its encoder) and
-what it did (``BuildSummary``)."""
+"""What a build is asked to do (``BuildOptions``, with the embed stage's ``EmbedOptions`` for
+its encoder and the filter stage's ``FilterOptions``); what it did is
+``corpus.outputs.summary.BuildSummary``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from corpus.embedding.embed import EmbedOptions
 from corpus.inputs.extraction import DEFAULT_FIELDS, FieldNames
-from corpus.outputs.filters import FilterOptions, LengthRatio
-from corpus.records import Skipped
-
-
-@dataclass(frozen=True)
-class EmbedOptions:
-    """The encoder of a build or of ``corpus align`` (the embed stage's settings)."""
-
-    model: str | None = None  # None: the bundled multilingual-e5-small
-    precision: str = "auto"  # encoder.PRECISIONS: the machine's best, or one forced
-    batch_size: int = 32
-    threads: int | None = None  # torch threads; None: the library's default
+from corpus.outputs.filters import FilterOptions
 
 
 @dataclass(frozen=True)
@@ -35,25 +26,3 @@ class BuildOptions:
     engine: str = "embedded"  # a name of engines.ENGINES: this process, or Ray Data
     ray_address: str | None = None  # --engine ray: None starts a local Ray; "auto", HOST:PORT
     files_per_batch: int = 64  # files read, identified, segmented and embedded together
-
-
-@dataclass
-class BuildSummary:
-    out: Path
-    n_files: int
-    n_articles: int
-    n_sentences: int
-    pairs: dict[str, int]  # rows per language-pair config, e.g. {"ar-sv": 25}
-    n_multiway: int
-    skipped: list[Skipped]
-    warnings: list[str]
-    engine: str = "embedded"
-    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
-    cpu: dict[str, float] = field(default_factory=dict)  # process CPU seconds per stage
-    n_encoded: int = 0  # sentences passed to the model
-    n_cached: int = 0  # distinct sentences whose embedding came from the cache
-    removed: dict[str, dict[str, int]] = field(default_factory=dict)  # per pair, per filter
-    n_not_text: int = 0  # control characters and non-characters removed at read time
-    n_files_not_text: int = 0  # files they were removed from
-    length_ratios: dict[str, LengthRatio] = field(default_factory=dict)  # per pair
-    close_pairs: list[str] = field(default_factory=list)  # pairs langid does not separate

@@ -40,7 +40,7 @@ from corpus.inputs.listing import list_inputs
 from corpus.inputs.reading import ExactDuplicates
 from corpus.inputs.url_matching import url_candidates
 from corpus.interrupts import pause_point
-from corpus.options import BuildOptions, BuildSummary
+from corpus.options import BuildOptions
 from corpus.outputs import card
 from corpus.outputs.figures import plot_columns, write_plots
 from corpus.outputs.filters import filter_pairs
@@ -52,6 +52,7 @@ from corpus.outputs.rows import (
     sentences_per_lang,
     write_sentences,
 )
+from corpus.outputs.summary import BuildSummary
 from corpus.outputs.writing import write_config, write_table
 from corpus.records import Grouping, Skipped, document_of
 from corpus.spill import FileFacts, FileSpill, SpilledFiles, facts_of
@@ -358,7 +359,8 @@ def _write(
                 summary,
                 files_langs=[f.lang for f in a.facts],
                 model=files.model,
-                options=options,
+                filters=options.filters,
+                command=options.command,
                 tables=plotted,
                 figures=write_plots(plotted, staging, _cache_folder(out, options)),
                 sentences_per_lang=sentences_per_lang(a.facts),

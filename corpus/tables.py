@@ -10,6 +10,10 @@ from collections.abc import Sequence
 
 import pyarrow as pa
 
+# The file in every output folder of a build: it identifies a folder this tool wrote (never
+# read as input, replaced only by another build) and lists the files it wrote.
+MARKER = ".corpus-build"
+
 SENTENCES_SCHEMA = pa.schema(
     [
         ("sentence_id", pa.int32()),

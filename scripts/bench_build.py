@@ -43,7 +43,8 @@ from make_bible_input import make_input  # noqa: E402
 def worker_build(
     src: str, out: str, cache_dir: str, batch_size: str, precision: str = "auto"
 ) -> dict:
-    from corpus.options import BuildOptions, EmbedOptions
+    from corpus.embedding.embed import EmbedOptions
+    from corpus.options import BuildOptions
     from corpus.pipeline import build, cpu_seconds
 
     start = time.perf_counter()

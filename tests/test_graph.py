@@ -8,10 +8,11 @@ from typer.testing import CliRunner
 
 from corpus import graph
 from corpus.cli import app
+from corpus.embedding.embed import EmbedOptions
 from corpus.engines.embedded import EmbeddedEngine
 from corpus.graph import FILE_STAGES, STAGES, FileSettings, Stage
 from corpus.inputs.extraction import DEFAULT_FIELDS
-from corpus.options import BuildOptions, EmbedOptions
+from corpus.options import BuildOptions
 
 
 def test_every_stage_resolves_and_the_file_stages_are_in_order():

@@ -13,10 +13,10 @@ import pyarrow.parquet as pq
 from corpus.alignment.dp import AlignParams
 from corpus.alignment.sentence_alignment import align, joined_embedder
 from corpus.atomic import atomic_file
+from corpus.embedding.embed import EmbedOptions
 from corpus.embedding.encoder import Encoder, load_encoder
 from corpus.errors import CorpusError
 from corpus.inputs.reading import read_document
-from corpus.options import BuildOptions
 from corpus.records import Bead, format_bead
 from corpus.text.langid import identify
 from corpus.text.language_tags import base_language
@@ -71,15 +71,16 @@ def align_texts(
 def align_files(
     src_path: Path,
     tgt_path: Path,
-    options: BuildOptions,
+    embedding: EmbedOptions,
     presegmented: bool = False,
     rescore_merges: bool = False,
+    progress: bool = True,
 ) -> FileAlignment:
-    """Sentences of two files aligned: the pipeline of ``build`` for one known pair."""
+    """Sentences of two files aligned: the pipeline of ``build`` for one known pair, with the
+    encoder ``embedding`` names."""
     src, tgt = file_sentences(src_path, presegmented), file_sentences(tgt_path, presegmented)
-    embedding = options.embedding
     encoder = load_encoder(embedding.model, embedding.precision)
-    beads = align_texts(src, tgt, encoder, embedding.batch_size, options.progress, rescore_merges)
+    beads = align_texts(src, tgt, encoder, embedding.batch_size, progress, rescore_merges)
     return FileAlignment(src, tgt, beads, encoder.n_encoded)
 
 

@@ -6,6 +6,7 @@ the encoder is ``corpus.embedding.encoder``, the store ``corpus.embedding.store`
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +14,17 @@ import pyarrow as pa
 
 from corpus.embedding.encoder import Encoder, load_encoder
 from corpus.embedding.store import EmbeddingStore, encode_cached, model_id
-from corpus.options import EmbedOptions
 from corpus.tables import embeddings_type
+
+
+@dataclass(frozen=True)
+class EmbedOptions:
+    """The encoder of a build or of ``corpus align``: the embed stage's settings."""
+
+    model: str | None = None  # None: the bundled multilingual-e5-small
+    precision: str = "auto"  # encoder.PRECISIONS: the machine's best, or one forced
+    batch_size: int = 32
+    threads: int | None = None  # torch threads; None: the library's default
 
 
 class EmbedSentences:

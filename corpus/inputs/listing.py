@@ -22,8 +22,8 @@ from corpus.inputs.extraction import (
     DUMP_FORMATS,
     detect_format,
 )
-from corpus.outputs.folder import MARKER
 from corpus.records import Skipped
+from corpus.tables import MARKER
 
 # A build's own files (its card, plots, Parquet) read as articles would pose as a language of
 # their own and displace real renderings, so a folder a build wrote is never entered.

@@ -12,12 +12,12 @@ import pyarrow as pa
 from huggingface_hub import DatasetCardData
 
 from corpus.alignment.dp import AlignParams
-from corpus.outputs.filters import describe_filters
+from corpus.outputs.filters import FilterOptions, describe_filters
 from corpus.records import skip_lines
 from corpus.text.segmentation import segmenter_description
 
 if TYPE_CHECKING:
-    from corpus.options import BuildOptions, BuildSummary
+    from corpus.outputs.summary import BuildSummary
 
 
 def _version(package: str) -> str:
@@ -27,9 +27,9 @@ def _version(package: str) -> str:
         return "not installed"
 
 
-def _filter_lines(summary: BuildSummary, options: BuildOptions) -> list[str]:
+def _filter_lines(summary: BuildSummary, filters: FilterOptions) -> list[str]:
     lines = [f"- Filters, in order (a row removed counts under the first that applies): "
-             f"{describe_filters(options.filters)}"]  # fmt: skip
+             f"{describe_filters(filters)}"]  # fmt: skip
     for name in summary.pairs:
         counts = summary.removed.get(name, {})
         detail = ", ".join(f"{reason}: {n}" for reason, n in sorted(counts.items())) or "none"
@@ -137,7 +137,8 @@ def render(
     *,
     files_langs: list[str],
     model: str,
-    options: BuildOptions,
+    filters: FilterOptions,
+    command: str,
     tables: dict[str, pa.Table],
     figures: dict[str, str],
     sentences_per_lang: dict[str, int],
@@ -145,7 +146,8 @@ def render(
     articles: pa.Table,
 ) -> str:
     """The card's Markdown: YAML configs (``data_files``: config name -> its Parquet files,
-    relative to the output folder), counts, statistics, columns and provenance (``model``:
+    relative to the output folder), counts, statistics, columns and provenance (``filters``
+    and ``command``: what the build was asked; ``model``:
     the embedding model's id, name, runtime and weights digest)."""
     rows = {**summary.pairs, "multiway": summary.n_multiway}
     per_lang = Counter(files_langs)
@@ -171,7 +173,7 @@ def render(
         *_statistics(summary, files_langs, sentences_per_lang, tables, figures),
         *_document_alignment(articles),
         *_columns(),
-        *_provenance(summary, options, model),
+        *_provenance(summary, filters, command, model),
     ]
     if summary.skipped:
         lines += ["## Skipped inputs", ""]
@@ -237,12 +239,14 @@ def _columns() -> list[str]:
     ]
 
 
-def _provenance(summary: BuildSummary, options: BuildOptions, model: str) -> list[str]:
+def _provenance(
+    summary: BuildSummary, filters: FilterOptions, command: str, model: str
+) -> list[str]:
     """How the corpus was built: command, model, segmenter, identifiers, filters, engine."""
     return [
         "## How it was built",
         "",
-        f"- Command: `{options.command or 'corpus build'}`",
+        f"- Command: `{command or 'corpus build'}`",
         f"- Embedding model: {model}",
         f"- Segmenter: {segmenter_description()}",
         f"- Language identification: lingua {_version('lingua-language-detector')} where it "
@@ -252,7 +256,7 @@ def _provenance(summary: BuildSummary, options: BuildOptions, model: str) -> lis
         "- Characters that are not text (control characters other than tab and newline, "
         f"Unicode non-characters) removed at read time: {summary.n_not_text} "
         f"in {summary.n_files_not_text} files",
-        *_filter_lines(summary, options),
+        *_filter_lines(summary, filters),
         f"- Engine: {summary.engine}"
         + (f" (Ray {_version('ray')})" if summary.engine == "ray" else "")
         + "; both engines write the same rows",

@@ -18,9 +18,7 @@ from pathlib import Path
 
 from corpus.errors import CorpusError, UsageError
 from corpus.interrupts import pause_point
-
-MARKER = ".corpus-build"  # identifies a folder this tool wrote and lists the files it wrote
-
+from corpus.tables import MARKER
 
 _MARKER_HEADER = "written by corpus build"
 
