@@ -228,6 +228,16 @@ RayAddressOption = Annotated[
     ),
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+LicenseOption = Annotated[
+    str,
+    typer.Option(
+        help="Licence of the articles, as the dataset card's metadata names it: a Hugging Face "
+        "Hub licence id such as cc-by-4.0, cc-by-sa-4.0 or other."
+    ),
+]
+SourceOption = Annotated[
+    str, typer.Option(help="Where the articles come from (free text or a URL), for the card.")
+]
 ExplainOption = Annotated[
     bool,
     typer.Option(
@@ -269,6 +279,8 @@ def build_command(
     id_field: IdFieldOption = None,
     lang_field: LangFieldOption = None,
     url_field: UrlFieldOption = None,
+    license: LicenseOption = "unknown",
+    source: SourceOption = "",
     quiet: QuietOption = False,
     explain: ExplainOption = False,
     **filter_options: object,  # one option per filter of filters.FILTERS (_with_filter_options)
@@ -300,6 +312,8 @@ def build_command(
         engine=engine.value,
         ray_address=ray_address,
         command=shlex.join(["corpus", *sys.argv[1:]]),
+        license=license,
+        source=source,
         data_files_only=data_files_only,
         fields=replace(DEFAULT_FIELDS, **{k: (v,) for k, v in fields.items() if v}),
     )
@@ -358,17 +372,23 @@ ExportFormat = StrEnum("ExportFormat", {name: name for name in FORMATS})
 @app.command("export")
 def export_command(
     out: Annotated[Path, typer.Argument(help="A folder written by corpus build.")],
-    pair: Annotated[str, typer.Option(help="Language pair, e.g. ar-sv.")],
+    pair: Annotated[str, typer.Option(help="Language pair, e.g. ar-sv; sv-ar puts Swedish first.")],
     to: Annotated[Path, typer.Option(help="File to write (moses: prefix of PATH.<lang>).")],
     fmt: Annotated[ExportFormat, typer.Option("--format", help="Output format.")] = ExportFormat[
         "tmx"
     ],
+    min_score: Annotated[
+        float,
+        typer.Option(
+            min=0.0, max=1.0, help="Only rows with at least this score (0.9 recommended)."
+        ),
+    ] = 0.0,
 ) -> None:
     """Export one language pair as TMX 1.4b, Moses, JSON lines, Bicleaner TSV or XCES."""
     with reported_errors():
         from corpus.outputs.exports import export
 
-        written = export(out, pair, fmt.value, to)
+        written = export(out, pair, fmt.value, to, min_score)
     for path in written:
         err.print(escape(f"wrote {path} ({path.stat().st_size} bytes)"), highlight=False)
 

@@ -19,6 +19,8 @@ class BuildOptions:
     progress: bool = True
     force: bool = False  # replace an --out folder that this tool did not write
     command: str = ""  # the command line, recorded in the dataset card
+    license: str = "unknown"  # the corpus's licence, a Hub licence id (cc-by-4.0), for the card
+    source: str = ""  # where the articles come from (free text or a URL), for the card
     cache: bool = True  # reuse embeddings of sentences seen in earlier builds
     cache_dir: Path | None = None  # None: default_cache_dir(out)
     fields: FieldNames = DEFAULT_FIELDS  # field names of JSON-lines and Parquet dumps

@@ -361,6 +361,8 @@ def _write(
                 model=files.model,
                 filters=options.filters,
                 command=options.command,
+                license=options.license,
+                source=options.source,
                 tables=plotted,
                 figures=write_plots(plotted, staging, _cache_folder(out, options)),
                 sentences_per_lang=sentences_per_lang(a.facts),

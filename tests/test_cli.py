@@ -675,6 +675,39 @@ def test_card_metadata_round_trips_through_huggingface_hub(sample_build):
         assert all((sample_build / path).is_file() for path in files["path"]), name
 
 
+@pytest.mark.slow
+def test_license_and_source_reach_the_card(sample_build, tmp_path):
+    from datasets import load_dataset
+    from huggingface_hub import DatasetCard
+
+    out, cache = tmp_path / "out", sample_build.parent / ".cache"
+    source = "Nyheter från Sverige, https://example.org/news"
+    args = ["build", str(SAMPLE), "--out", str(out), "-q", "--cache-dir", str(cache)]
+    result = runner.invoke(app, [*args, "--license", "cc-by-4.0", "--source", source])
+    assert result.exit_code == 0, result.output
+    card = DatasetCard.load(out / "README.md")
+    assert card.data.license == "cc-by-4.0"
+    assert f"- Source: {source}\n" in card.text
+    assert parquet_data(out) == parquet_data(sample_build)  # the data do not change
+    rows = load_dataset(str(out), "ar-sv", split="train", cache_dir=str(tmp_path / "hf"))
+    assert rows.num_rows == pq.read_table(out / "data" / "ar-sv").num_rows
+
+
+def test_datasets_loads_each_pair_config_with_a_translation_feature(sample_build, tmp_path):
+    from datasets import Features, Translation, load_dataset
+
+    from corpus.tables import bead_schema
+
+    for name in PAIRS:
+        rows = load_dataset(str(sample_build), name, split="train", cache_dir=str(tmp_path))
+        langs = name.split("-")
+        assert rows.features["translation"] == Translation(languages=langs), name
+        others = Features.from_arrow_schema(bead_schema(langs))
+        del others["translation"]
+        assert {k: v for k, v in rows.features.items() if k != "translation"} == others
+        assert rows[0]["translation"].keys() == set(langs)
+
+
 def test_size_categories_follow_the_hub_buckets():
     from corpus.outputs.card import size_category
 

@@ -14,6 +14,7 @@ from huggingface_hub import DatasetCardData
 from corpus.alignment.dp import AlignParams
 from corpus.outputs.filters import FilterOptions, describe_filters
 from corpus.records import skip_lines
+from corpus.tables import bead_schema
 from corpus.text.segmentation import segmenter_description
 
 if TYPE_CHECKING:
@@ -139,6 +140,8 @@ def render(
     model: str,
     filters: FilterOptions,
     command: str,
+    license: str = "unknown",
+    source: str = "",
     tables: dict[str, pa.Table],
     figures: dict[str, str],
     sentences_per_lang: dict[str, int],
@@ -147,8 +150,9 @@ def render(
 ) -> str:
     """The card's Markdown: YAML configs (``data_files``: config name -> its Parquet files,
     relative to the output folder), counts, statistics, columns and provenance (``filters``
-    and ``command``: what the build was asked; ``model``:
-    the embedding model's id, name, runtime and weights digest)."""
+    and ``command``: what the build was asked; ``license``: the Hub's licence id for the
+    metadata, ``source``: where the articles come from, both as the user gave them;
+    ``model``: the embedding model's id, name, runtime and weights digest)."""
     rows = {**summary.pairs, "multiway": summary.n_multiway}
     per_lang = Counter(files_langs)
     lines = [
@@ -173,7 +177,7 @@ def render(
         *_statistics(summary, files_langs, sentences_per_lang, tables, figures),
         *_document_alignment(articles),
         *_columns(),
-        *_provenance(summary, filters, command, model),
+        *_provenance(summary, filters, command, model, source),
     ]
     if summary.skipped:
         lines += ["## Skipped inputs", ""]
@@ -183,11 +187,11 @@ def render(
         lines += ["## Warnings", ""]
         lines += [f"- {w}" for w in summary.warnings]
         lines.append("")
-    return "\n".join(_yaml(summary, rows, data_files) + lines)
+    return "\n".join(_yaml(summary, rows, data_files, license) + lines)
 
 
 def _yaml(
-    summary: BuildSummary, rows: dict[str, int], data_files: dict[str, list[str]]
+    summary: BuildSummary, rows: dict[str, int], data_files: dict[str, list[str]], license: str
 ) -> list[str]:
     """The card's YAML header: languages, licence, task, size and the configs."""
     # Only configs with rows are declared: `datasets` cannot load a split without any. Files
@@ -199,8 +203,9 @@ def _yaml(
     card_data = DatasetCardData(
         # BCP 47 tags as the Hub expects them ("zh_Hans" is written zh-Hans).
         language=[lang.replace("_", "-") for lang in langs],
-        # The builder cannot know the licence of the articles: whoever publishes sets it.
-        license="unknown",
+        # The builder cannot know the licence of the articles: whoever builds names it
+        # (--license), else it stays "unknown".
+        license=license,
         task_categories=["translation"],
         size_categories=[size_category(sum(summary.pairs.values()))],
         configs=[
@@ -208,8 +213,34 @@ def _yaml(
             for name, files in data_files.items()
             if rows[name]
         ],
+        # Each pair config's features, its translation column a `datasets` Translation.
+        dataset_info=[
+            {"config_name": name, "features": _features(name.split("-"))} for name in declared
+        ],
     )
     return ["---", card_data.to_yaml(), "---", ""]
+
+
+# Arrow types of the config tables as the `datasets` YAML of features names them.
+_DTYPES = {pa.string(): "string", pa.float32(): "float32", pa.int32(): "int32"}
+
+
+def _features(langs: list[str]) -> list[dict]:
+    """The features of a pair config (``tables.bead_schema``) in the YAML form of
+    ``datasets`` (``dataset_info.features``): ``translation`` a ``Translation`` of the two
+    languages, the other columns as their Arrow types. Written out here rather than through
+    ``datasets.Features``, whose import costs a build about a second."""
+
+    def feature(name: str, kind: pa.DataType) -> dict:
+        if pa.types.is_struct(kind):
+            return {"name": name, "struct": [feature(f.name, f.type) for f in kind]}
+        if pa.types.is_list(kind):
+            return {"name": name, "list": _DTYPES[kind.value_type]}
+        return {"name": name, "dtype": _DTYPES[kind]}
+
+    translation = {"name": "translation", "dtype": {"translation": {"languages": langs}}}
+    schema = bead_schema(langs)
+    return [translation, *(feature(f.name, f.type) for f in schema if f.name != "translation")]
 
 
 def _columns() -> list[str]:
@@ -240,12 +271,13 @@ def _columns() -> list[str]:
 
 
 def _provenance(
-    summary: BuildSummary, filters: FilterOptions, command: str, model: str
+    summary: BuildSummary, filters: FilterOptions, command: str, model: str, source: str
 ) -> list[str]:
     """How the corpus was built: command, model, segmenter, identifiers, filters, engine."""
     return [
         "## How it was built",
         "",
+        *([f"- Source: {source}"] if source else []),
         f"- Command: `{command or 'corpus build'}`",
         f"- Embedding model: {model}",
         f"- Segmenter: {segmenter_description()}",

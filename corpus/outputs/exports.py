@@ -62,15 +62,31 @@ class PairRow(NamedTuple):
     url_b: str | None
 
 
-def iter_pairs(out: Path, pair: str) -> Iterator[PairRow]:
-    """Every row of config ``pair`` in file order, read batch by batch.
+def iter_pairs(out: Path, pair: str, min_score: float = 0.0) -> Iterator[PairRow]:
+    """Every row of config ``pair`` scoring at least ``min_score``, in file order, read batch
+    by batch. A pair named the other way round (``sv-ar`` for the config ``ar-sv``) gives
+    the same rows with their sides swapped, ``a`` in the first language named.
 
     UsageError, listing the pairs there are, for a pair that is not in the build.
     """
     pairs = pair_names(out)
-    if pair not in pairs:
+    la, _, lb = pair.partition("-")
+    if pair in pairs:
+        rows = _rows(out, pair)
+    elif f"{lb}-{la}" in pairs:
+        rows = map(_swapped, _rows(out, f"{lb}-{la}"))
+    else:
         raise UsageError(f"{out}: no pair {pair} (available: {', '.join(pairs)})")
-    return _rows(out, pair)
+    return (row for row in rows if row.score >= min_score)
+
+
+def _swapped(row: PairRow) -> PairRow:
+    """The row with its two sides exchanged (``align_type`` "1-2" becomes "2-1")."""
+    first, _, second = row.align_type.partition("-")
+    return row._replace(
+        a=row.b, b=row.a, ids_a=row.ids_b, ids_b=row.ids_a, url_a=row.url_b, url_b=row.url_a,
+        align_type=f"{second}-{first}",
+    )  # fmt: skip
 
 
 def _rows(out: Path, pair: str) -> Iterator[PairRow]:
@@ -200,8 +216,10 @@ _WRITERS = {"tmx": _tmx, "moses": _moses, "jsonl": _jsonl, "bicleaner": _biclean
 FORMATS = tuple(_WRITERS)
 
 
-def export(out: Path, pair: str, fmt: str, to: Path) -> list[Path]:
-    """Write config ``pair`` of the build in ``out`` to ``to``; returns the files written.
+def export(out: Path, pair: str, fmt: str, to: Path, min_score: float = 0.0) -> list[Path]:
+    """Write the rows of config ``pair`` (in either order: ``sv-ar`` writes ``ar-sv`` with
+    Swedish first) scoring at least ``min_score`` of the build in ``out`` to ``to``;
+    returns the files written.
 
     Formats: ``tmx`` (TMX 1.4b), ``jsonl``, ``bicleaner`` (TSV: url1, url2, source, target,
     score), ``xces`` (OPUS cesAlign, links between sentence ids) write the file ``to``;
@@ -210,7 +228,7 @@ def export(out: Path, pair: str, fmt: str, to: Path) -> list[Path]:
     """
     if fmt not in FORMATS:
         raise UsageError(f"{fmt}: unknown format (choose {', '.join(FORMATS)})")
-    rows = iter_pairs(out, pair)
+    rows = iter_pairs(out, pair, min_score)
     la, lb = pair.split("-")
     targets = [to.with_name(f"{to.name}.{la}"), to.with_name(f"{to.name}.{lb}")]
     targets = targets if fmt == "moses" else [to]

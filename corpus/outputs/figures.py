@@ -195,16 +195,17 @@ def _draw(tables: dict[str, pa.Table], names: list[str], folder: Path) -> None:
 
     # Length agreement: the log ratio of character counts, one density per pair. Its centre
     # differs by script (Chinese is far shorter than English), so no diagonal is drawn;
-    # suspect pairs are the tails, far from the pair's own median.
+    # suspect pairs are the tails, far from the pair's own median. First over second, as the
+    # card states the length-ratio bounds (filters.learn_length_ratio).
     fig, axes = _panels(len(names))
     for ax, name in zip(axes, names, strict=True):
         la, lb = name.split("-")
         a, b = _lengths(tables[name], la), _lengths(tables[name], lb)
-        ratio = np.log2(np.maximum(b, 1) / np.maximum(a, 1))
+        ratio = np.log2(np.maximum(a, 1) / np.maximum(b, 1))
         # Ratios beyond 8x either way are counted in the outermost bins, not dropped.
         shown = np.clip(ratio, -RATIO_RANGE, RATIO_RANGE)
         ax.hist(shown, bins=np.linspace(-RATIO_RANGE, RATIO_RANGE, 49), color=BAR, ec="white")
-        ax.set(title=name, xlabel=f"log2({lb} chars / {la} chars)", ylabel="pairs")
+        ax.set(title=name, xlabel=f"log2({la} chars / {lb} chars)", ylabel="pairs")
         ax.set_xlim(-RATIO_RANGE, RATIO_RANGE)
         ax.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
         _mark_median(ax, ratio, "+.2f")

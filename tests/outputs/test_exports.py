@@ -121,3 +121,36 @@ def test_xces_links_name_the_sentences_of_each_side(sample_build, tmp_path):
         assert {by_id[i]["path"] for i in ids[0]} == {group.get("fromDoc")}
         assert {by_id[i]["path"] for i in ids[1]} == {group.get("toDoc")}
         assert float(link.get("certainty")) == pytest.approx(row["score"], abs=1e-4)
+
+
+@pytest.mark.slow
+def test_min_score_keeps_only_the_rows_at_or_above_it(sample_build, tmp_path):
+    scores = pq.read_table(sample_build / "data" / "ar-sv").column("score").to_pylist()
+    threshold = sorted(scores)[len(scores) // 2]  # the median: about half the rows
+    [path] = export(sample_build, "ar-sv", "jsonl", tmp_path / "x.jsonl", min_score=threshold)
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == sum(s >= threshold for s in scores) < len(scores)
+    assert all(r["score"] >= round(threshold, 4) for r in rows)
+
+
+@pytest.mark.slow
+def test_a_pair_named_the_other_way_round_swaps_the_sides(sample_build, tmp_path):
+    expected = pairs(sample_build, "ar-sv")
+    [tmx] = export(sample_build, "sv-ar", "tmx", tmp_path / "sv-ar.tmx")
+    root = ET.parse(tmx).getroot()
+    assert root.find("header").get("srclang") == "sv"
+    units = [
+        [(tuv.get(XML_LANG), tuv.findtext("seg")) for tuv in tu.findall("tuv")]
+        for tu in root.iter("tu")
+    ]
+    assert units == [[("sv", sv), ("ar", ar)] for ar, sv in expected]
+    moses = export(sample_build, "sv-ar", "moses", tmp_path / "m")
+    assert [p.name for p in moses] == ["m.sv", "m.ar"]
+    sv_lines = moses[0].read_text(encoding="utf-8").splitlines()
+    assert sv_lines == [" ".join(sv.split()) for _, sv in expected]
+    [tsv] = export(sample_build, "sv-ar", "bicleaner", tmp_path / "x.tsv")
+    first = tsv.read_text(encoding="utf-8").splitlines()[0].split("\t")
+    assert (first[2], first[3]) == (
+        " ".join(expected[0][1].split()),
+        " ".join(expected[0][0].split()),
+    )

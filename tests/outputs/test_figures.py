@@ -73,3 +73,11 @@ def test_figures_of_unchanged_columns_are_copied_from_the_cache(tmp_path, monkey
         assert (tmp_path / "b" / name).read_bytes() == (tmp_path / "a" / name).read_bytes()
     with pytest.raises(AssertionError, match="drawn again"):  # other rows: drawn
         write_plots(pair_tables(["ar", "sv"], rows=41), tmp_path / "b", tmp_path / "cache")
+
+
+def test_the_length_figure_reads_first_over_second_like_the_card(tmp_path):
+    tables = pair_tables(["en", "zh"])  # the en side three times as long as the zh side
+    write_plots(tables, tmp_path)
+    svg = (tmp_path / "lengths.svg").read_text()
+    assert "log2(en chars / zh chars)" in svg
+    assert "median +1." in svg  # log2(3) = 1.58: en/zh above 1, as the card's bounds are
