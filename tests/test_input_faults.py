@@ -263,7 +263,7 @@ def test_a_language_no_identifier_knows_is_labelled_und_never_a_neighbour(tmp_pa
     # Hausa: fastText and lingua have no model of it and call it Ido or Swahili; heliport
     # has none either. It is und_Latn with a warning, never yo, io or sw.
     from corpus.inputs.reading import read_files
-    from tests.test_langid import HAUSA
+    from tests.text.test_langid import HAUSA
 
     (tmp_path / "b.txt").write_text(HAUSA + "\n")
     files = identify_languages(read_files(pa.table({"file": ["b.txt"]}), root=str(tmp_path)))

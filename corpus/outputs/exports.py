@@ -80,6 +80,43 @@ def iter_pairs(out: Path, pair: str, min_score: float = 0.0) -> Iterator[PairRow
     return (row for row in rows if row.score >= min_score)
 
 
+MULTIWAY = "multiway"  # the config of multi-way tuples (one side per language)
+
+
+class MultiRow(NamedTuple):
+    """One multi-way tuple: a text per language it holds (None for the corpus's others)."""
+
+    texts: dict[str, str | None]
+    score: float
+    article_id: str
+    align_type: str
+
+
+def multiway_langs(out: Path) -> list[str]:
+    """The languages of the multiway config of the build in ``out`` (every language of the
+    corpus, sorted); UsageError when the build has no multi-way tuples."""
+    shards = sorted((out / "data" / MULTIWAY).glob("*.parquet"))
+    if not shards:
+        raise UsageError(f"{out}: no multi-way tuples (no data/{MULTIWAY} files)")
+    return [f.name for f in pq.read_schema(shards[0]).field("translation").type]
+
+
+def iter_multiway(out: Path, min_score: float = 0.0) -> Iterator[MultiRow]:
+    """Every multi-way tuple scoring at least ``min_score``, in file order, batch by batch."""
+    langs = multiway_langs(out)
+    for shard in sorted((out / "data" / MULTIWAY).glob("*.parquet")):
+        columns = ["translation", "score", "article_id", "align_type"]
+        for batch in pq.ParquetFile(shard).iter_batches(BATCH_ROWS, columns=columns):
+            trans = batch.column("translation")
+            sides = [trans.field(lang).to_pylist() for lang in langs]
+            for k, (score, article_id, kind) in enumerate(
+                zip(*(batch.column(c).to_pylist() for c in columns[1:]), strict=True)
+            ):
+                if score >= min_score:
+                    texts = {lang: side[k] for lang, side in zip(langs, sides, strict=True)}
+                    yield MultiRow(texts, score, article_id, kind)
+
+
 def _swapped(row: PairRow) -> PairRow:
     """The row with its two sides exchanged (``align_type`` "1-2" becomes "2-1")."""
     first, _, second = row.align_type.partition("-")
@@ -121,21 +158,48 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _tmx(la: str, lb: str, rows: Iterable[PairRow], out: Path) -> Iterator[tuple[str]]:
-    yield (
+def _tmx_header(srclang: str) -> str:
+    return (
         '<?xml version="1.0" encoding="UTF-8"?>\n<tmx version="1.4">\n'
         '<header creationtool="corpus" creationtoolversion="1" datatype="plaintext" '
-        f'segtype="sentence" adminlang="en" srclang={quoteattr(la)} '
-        'o-tmf="parquet"/>\n<body>\n',
+        f'segtype="sentence" adminlang="en" srclang={quoteattr(srclang)} '
+        'o-tmf="parquet"/>\n<body>\n'
     )
+
+
+def _tmx_unit(sides: Iterable[tuple[str, str]], score: float, article_id: str) -> str:
+    """One ``<tu>``: a ``<tuv>`` per (language, text), the score and article id as props."""
+    tuvs = "".join(
+        f"<tuv xml:lang={quoteattr(lang)}><seg>{_xml_text(text)}</seg></tuv>"
+        for lang, text in sides
+    )
+    props = f'<prop type="score">{score:.4f}</prop>'
+    props += f'<prop type="article_id">{_xml_text(article_id)}</prop>'
+    return f"<tu>{props}{tuvs}</tu>\n"
+
+
+def _tmx(la: str, lb: str, rows: Iterable[PairRow], out: Path) -> Iterator[tuple[str]]:
+    yield (_tmx_header(la),)
     for row in rows:
-        yield (
-            f'<tu><prop type="score">{row.score:.4f}</prop>'
-            f'<prop type="article_id">{_xml_text(row.article_id)}</prop>'
-            f"<tuv xml:lang={quoteattr(la)}><seg>{_xml_text(row.a)}</seg></tuv>"
-            f"<tuv xml:lang={quoteattr(lb)}><seg>{_xml_text(row.b)}</seg></tuv></tu>\n",
-        )
+        yield (_tmx_unit([(la, row.a), (lb, row.b)], row.score, row.article_id),)
     yield ("</body>\n</tmx>\n",)
+
+
+def _tmx_multiway(langs: list[str], rows: Iterable[MultiRow]) -> Iterator[tuple[str]]:
+    # TMX 1.4: srclang "*all*" when no language is the source; a <tu> holds any number of
+    # <tuv>, here one per language the tuple holds.
+    yield (_tmx_header("*all*"),)
+    for row in rows:
+        sides = [(lang, text) for lang, text in row.texts.items() if text is not None]
+        yield (_tmx_unit(sides, row.score, row.article_id),)
+    yield ("</body>\n</tmx>\n",)
+
+
+def _jsonl_multiway(langs: list[str], rows: Iterable[MultiRow]) -> Iterator[tuple[str]]:
+    for row in rows:
+        record = {lang: text for lang, text in row.texts.items() if text is not None}
+        record |= {"score": round(row.score, 4), "article_id": row.article_id}
+        yield (json.dumps(record, ensure_ascii=False) + "\n",)
 
 
 def _moses(la: str, lb: str, rows: Iterable[PairRow], out: Path) -> Iterator[tuple[str, str]]:
@@ -214,6 +278,8 @@ def _xces(la: str, lb: str, rows: Iterable[PairRow], out: Path) -> Iterator[tupl
 # pieces of text to append to each output file. A new format is one writer and one entry.
 _WRITERS = {"tmx": _tmx, "moses": _moses, "jsonl": _jsonl, "bicleaner": _bicleaner, "xces": _xces}
 FORMATS = tuple(_WRITERS)
+# The formats that hold more than two sides, for the multiway config: a writer of (langs, rows).
+_MULTIWAY_WRITERS = {"tmx": _tmx_multiway, "jsonl": _jsonl_multiway}
 
 
 def export(out: Path, pair: str, fmt: str, to: Path, min_score: float = 0.0) -> list[Path]:
@@ -223,21 +289,37 @@ def export(out: Path, pair: str, fmt: str, to: Path, min_score: float = 0.0) -> 
 
     Formats: ``tmx`` (TMX 1.4b), ``jsonl``, ``bicleaner`` (TSV: url1, url2, source, target,
     score), ``xces`` (OPUS cesAlign, links between sentence ids) write the file ``to``;
-    ``moses`` writes ``to.<a>`` and ``to.<b>``. Raises UsageError for an unknown format or
-    pair, CorpusError for a file that cannot be written; nothing is left half-written.
+    ``moses`` writes ``to.<a>`` and ``to.<b>``. The ``multiway`` config exports as ``tmx``
+    (a ``<tu>`` with a ``<tuv>`` per language of the tuple) or ``jsonl``. Raises UsageError
+    for an unknown format or pair, CorpusError for a file that cannot be written; nothing
+    is left half-written.
     """
     if fmt not in FORMATS:
         raise UsageError(f"{fmt}: unknown format (choose {', '.join(FORMATS)})")
+    if pair == MULTIWAY:
+        if fmt not in _MULTIWAY_WRITERS:
+            formats = " or ".join(_MULTIWAY_WRITERS)
+            raise UsageError(f"{pair}: --format {formats} (a tuple has more than two sides)")
+        pair_names(out)  # a build at all
+        langs = multiway_langs(out)
+        return _write(to, [to], _MULTIWAY_WRITERS[fmt](langs, iter_multiway(out, min_score)))
     rows = iter_pairs(out, pair, min_score)
     la, lb = pair.split("-")
     targets = [to.with_name(f"{to.name}.{la}"), to.with_name(f"{to.name}.{lb}")]
     targets = targets if fmt == "moses" else [to]
+    return _write(to, targets, _WRITERS[fmt](la, lb, rows, out))
+
+
+def _write(to: Path, targets: list[Path], pieces_of: Iterable[tuple[str, ...]]) -> list[Path]:
+    """Write each tuple of ``pieces_of`` to ``targets``, piece k to file k; every file
+    renamed into place once all are complete. CorpusError naming ``to`` when one cannot be
+    written."""
     try:
         with ExitStack() as renamed:  # every file renamed into place once all are complete
             temps = [renamed.enter_context(atomic_file(target)) for target in targets]
             with ExitStack() as opened:
                 files = [opened.enter_context(t.open("w", encoding="utf-8")) for t in temps]
-                for pieces in _WRITERS[fmt](la, lb, rows, out):
+                for pieces in pieces_of:
                     for file, piece in zip(files, pieces, strict=True):
                         file.write(piece)
     except OSError as exc:

@@ -154,3 +154,23 @@ def test_a_pair_named_the_other_way_round_swaps_the_sides(sample_build, tmp_path
         " ".join(expected[0][1].split()),
         " ".join(expected[0][0].split()),
     )
+
+
+@pytest.mark.slow
+def test_multiway_tuples_export_as_tmx_units_of_every_language_they_hold(sample_build, tmp_path):
+    from lxml import etree
+
+    table = pq.read_table(sample_build / "data" / "multiway").to_pylist()
+    [tmx] = export(sample_build, "multiway", "tmx", tmp_path / "all.tmx", min_score=0.5)
+    root = etree.parse(str(tmx)).getroot()
+    assert root.find("header").get("srclang") == "*all*"
+    kept = [r for r in table if r["score"] >= 0.5]
+    units = root.findall("body/tu")
+    assert len(units) == len(kept) > 0
+    for tu, row in zip(units, kept, strict=True):
+        sides = {tuv.get(XML_LANG): tuv.findtext("seg") for tuv in tu.findall("tuv")}
+        assert sides == {lang: t for lang, t in row["translation"].items() if t is not None}
+    [jsonl] = export(sample_build, "multiway", "jsonl", tmp_path / "all.jsonl")
+    assert len(jsonl.read_text(encoding="utf-8").splitlines()) == len(table)
+    with pytest.raises(UsageError, match="multiway: --format tmx or jsonl"):
+        export(sample_build, "multiway", "moses", tmp_path / "m")

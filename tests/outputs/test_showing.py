@@ -96,3 +96,12 @@ def test_error_lines_print_paths_literally(tmp_path):
     assert result.output == f"error: {odd}: no such folder\n"
     result = runner.invoke(app, ["show", str(odd)], env={"COLUMNS": "300"})
     assert result.exit_code == 2 and result.output.startswith(f"error: {odd}: not a corpus build")
+
+
+def test_show_lays_out_the_multiway_config_a_column_per_language(sample_build):
+    text = show_text(sample_build, "multiway", limit=3, width=200)
+    header = text.splitlines()[2]
+    assert [cell.strip() for cell in header.split("│")] == ["ar", "hi", "sv", "score", "type"]
+    assert text.startswith("multiway (3 rows shown)")
+    swapped = show_text(sample_build, "sv-ar", limit=1, width=200).splitlines()[2]
+    assert [cell.strip() for cell in swapped.split("│")][:2] == ["sv", "ar"]
