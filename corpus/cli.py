@@ -365,6 +365,28 @@ def show_command(
         typer.echo(show_text(out, pair, article, min_score, limit, columns))
 
 
+@app.command("split")
+def split_command(
+    out: Annotated[Path, typer.Argument(help="A folder written by corpus build.")],
+    dev: Annotated[int, typer.Option(min=0, help="Articles for the validation split.")] = 0,
+    test: Annotated[int, typer.Option(min=0, help="Articles for the test split.")] = 0,
+    seed: Annotated[int, typer.Option(help="Which articles go where (same seed: same split).")] = 0,
+) -> None:
+    """Split a build into train, validation and test by article, without leakage."""
+    with reported_errors():
+        from corpus.outputs.splits import SPLITS, split_build
+
+        report = split_build(out, dev, test, seed)
+    articles = ", ".join(f"{s} {report.articles[s]}" for s in SPLITS)
+    err.print(escape(f"articles: {articles}"), highlight=False)
+    for name, rows in report.rows.items():
+        err.print(
+            escape(f"{name}: " + ", ".join(f"{s} {rows[s]}" for s in SPLITS)), highlight=False
+        )
+    for split, n in sorted(report.removed.items()):
+        err.print(escape(f"removed from {split}: {n} rows holding a later split's sentence"))
+
+
 # A choice, so that a wrong --format is a usage error (exit 2) that lists the formats.
 ExportFormat = StrEnum("ExportFormat", {name: name for name in FORMATS})
 

@@ -26,7 +26,7 @@ _MARKER_HEADER = "written by corpus build"
 # The files of a build's layout: what a folder without a file list may hold to count as a build.
 _LAYOUT = re.compile(
     r"(README\.md|articles\.parquet|sentences\.parquet|(scores|align_types|lengths)\.png"
-    rf"|{re.escape(MARKER)}|data/[^/]+/train-[^/]*\.parquet)"
+    rf"|{re.escape(MARKER)}|data/[^/]+/(train|validation|test)-[^/]*\.parquet)"
 )
 
 

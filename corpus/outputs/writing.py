@@ -31,9 +31,9 @@ def write_table(table: pa.Table, path: Path) -> None:
     pq.write_table(table, path, compression="zstd")
 
 
-def write_config(table: pa.Table, folder: Path) -> list[str]:
-    """Write one config as train shards of at most ROWS_PER_SHARD rows; returns file names,
-    ``train-<k>-of-<n>-<first 16 hex digits of the shard's sha256>.parquet``.
+def write_config(table: pa.Table, folder: Path, split: str = "train") -> list[str]:
+    """Write one config's ``split`` as shards of at most ROWS_PER_SHARD rows; returns file
+    names, ``<split>-<k>-of-<n>-<first 16 hex digits of the shard's sha256>.parquet``.
 
     A table without rows still gets one (empty) shard, so pandas, pyarrow and DuckDB read the
     config with its schema.
@@ -42,11 +42,11 @@ def write_config(table: pa.Table, folder: Path) -> list[str]:
     names = []
     folder.mkdir(parents=True, exist_ok=True)
     for k in range(n_shards):
-        temp = folder / f".shard-{k}.tmp"
+        temp = folder / f".{split}-{k}.tmp"
         write_table(table.slice(k * ROWS_PER_SHARD, ROWS_PER_SHARD), temp)
         with temp.open("rb") as handle:
             digest = hashlib.file_digest(handle, "sha256").hexdigest()[:16]
-        name = f"train-{k:05d}-of-{n_shards:05d}-{digest}.parquet"
+        name = f"{split}-{k:05d}-of-{n_shards:05d}-{digest}.parquet"
         temp.rename(folder / name)
         names.append(name)
     return names
