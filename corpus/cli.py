@@ -387,6 +387,31 @@ def split_command(
         err.print(escape(f"removed from {split}: {n} rows holding a later split's sentence"))
 
 
+@app.command("check")
+def check_command(
+    out: Annotated[Path, typer.Argument(help="A folder written by corpus build.")],
+    against: Annotated[
+        list[Path],
+        typer.Option(
+            help="A test set: text (a sentence per line), TSV, JSON lines or Parquet "
+            "(column text, sentence or segment). Give it once per test set."
+        ),
+    ],
+) -> None:
+    """Rows that hold a sentence of a test set (FLORES, NTREX, WMT newstest), per config."""
+    with reported_errors():
+        from corpus.outputs.contamination import check_build, read_test_set
+
+        overlaps = check_build(out, [read_test_set(path) for path in against])
+    for overlap in overlaps:
+        share = len(overlap.found) / overlap.n_sentences
+        rows = ", ".join(f"{name} {n}" for name, n in sorted(overlap.rows.items())) or "none"
+        typer.echo(
+            f"{overlap.test_set}: {len(overlap.found)} of {overlap.n_sentences} sentences "
+            f"in the build ({share:.1%}); rows holding one: {rows}"
+        )
+
+
 # A choice, so that a wrong --format is a usage error (exit 2) that lists the formats.
 ExportFormat = StrEnum("ExportFormat", {name: name for name in FORMATS})
 

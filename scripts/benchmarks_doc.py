@@ -38,6 +38,12 @@ BENCHMARKS = {
         "make bench-candidates",
         "FAISS nearest-neighbour search over 10k to 1M document vectors",
     ),
+    "contamination": (
+        "Test-set contamination",
+        "make bench-contamination",
+        "recall of a test set's sentences copied or changed by one word, false matches per "
+        "10,000 rows",
+    ),
     "crawl": (
         "Real news crawls",
         "make bench-crawl",
