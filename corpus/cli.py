@@ -397,18 +397,22 @@ def check_command(
             "(column text, sentence or segment). Give it once per test set."
         ),
     ],
+    remove: Annotated[
+        bool, typer.Option(help="Rewrite the build without those rows, recorded in the card.")
+    ] = False,
 ) -> None:
     """Rows that hold a sentence of a test set (FLORES, NTREX, WMT newstest), per config."""
     with reported_errors():
         from corpus.outputs.contamination import check_build, read_test_set
 
-        overlaps = check_build(out, [read_test_set(path) for path in against])
+        overlaps = check_build(out, [read_test_set(path) for path in against], remove)
     for overlap in overlaps:
         share = len(overlap.found) / overlap.n_sentences
         rows = ", ".join(f"{name} {n}" for name, n in sorted(overlap.rows.items())) or "none"
         typer.echo(
             f"{overlap.test_set}: {len(overlap.found)} of {overlap.n_sentences} sentences "
-            f"in the build ({share:.1%}); rows holding one: {rows}"
+            f"in the build ({share:.1%}); rows holding one{' (removed)' if remove else ''}: "
+            f"{rows}"
         )
 
 

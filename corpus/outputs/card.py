@@ -5,6 +5,7 @@ from __future__ import annotations
 import platform
 from collections import Counter
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -296,3 +297,33 @@ def _provenance(
         f"pyarrow {_version('pyarrow')}",
         "",
     ]
+
+
+def rewrite_card(
+    card: Path,
+    target: Path,
+    files: dict[str, dict[str, list[str]]],
+    title: str,
+    lines: list[str],
+) -> None:
+    """The card at ``card`` written to ``target`` with its configs listing ``files`` (config
+    -> split -> Parquet paths; a config or split without files is not declared) and its
+    section ``## title`` replaced by ``lines`` (added at the end the first time)."""
+    from huggingface_hub import DatasetCard
+
+    loaded = DatasetCard.load(card)
+    loaded.data.configs = [
+        {
+            "config_name": name,
+            "data_files": [{"split": s, "path": paths} for s, paths in by_split.items()],
+        }
+        for name, by_split in files.items()
+        if by_split
+    ]
+    text, heading = str(loaded), f"\n## {title}\n"
+    if heading in text:
+        start = text.index(heading)
+        end = text.find("\n## ", start + len(heading))
+        text = text[:start] + (text[end:] if end >= 0 else "")
+    section = ["", f"## {title}", "", *lines, ""]
+    target.write_text(text.rstrip("\n") + "\n" + "\n".join(section), encoding="utf-8")

@@ -3,7 +3,8 @@
 A crawl of news sites routinely contains the articles that FLORES, NTREX or WMT newstest
 were made from. ``check_build`` reads each test set (plain text, TSV, JSON lines or
 Parquet: ``read_test_set``) and reports, per test set and config, the rows with a side that
-matches one of its sentences, and how many of its sentences the build holds.
+matches one of its sentences, and how many of its sentences the build holds; with
+``remove``, it rewrites the build without those rows and records the check in the card.
 
 Two sentences match when their keys are equal (``splits.sentence_key``: NFKC, case folded,
 digits as 0, only letters and digits), so punctuation, case and numbers do not hide a copy;
@@ -20,17 +21,21 @@ from __future__ import annotations
 import csv
 import json
 import unicodedata
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import regex
 
 from corpus.errors import UsageError
+from corpus.outputs.card import rewrite_card
 from corpus.outputs.exports import MULTIWAY, pair_names
+from corpus.outputs.folder import atomic_output, copy_build_files, output_lock
 from corpus.outputs.splits import MIN_KEY_CHARS, sentence_key
+from corpus.outputs.writing import write_config
 
 # Shorter sentences match only whole. Chosen on NTREX's English file against 31,102 Bible
 # verses (scripts/bench_contamination.py): 6 words found 94-97% of one-word changes, 4
@@ -152,22 +157,72 @@ class Overlap:
     found: set[int] = field(default_factory=set)
 
 
-def check_build(out: Path, test_sets: list[EvalSet]) -> list[Overlap]:
-    """Every config of the build in ``out`` against every test set (rows read config by
-    config, batch by batch)."""
+def check_build(out: Path, test_sets: list[EvalSet], remove: bool = False) -> list[Overlap]:
+    """Every config of the build in ``out`` against every test set, shard by shard, batch by
+    batch. With ``remove``, the build is rewritten without the rows found (each split of a
+    config keeps its name) and its card gets a "Test-set overlap" section; the folder is
+    replaced whole, as a build replaces it."""
     configs = [*pair_names(out), MULTIWAY]
     overlaps = [Overlap(t.name, len(t.sentences)) for t in test_sets]
-    for name in configs:
-        for shard in sorted((out / "data" / name).glob("*.parquet")):
-            for batch in pq.ParquetFile(shard).iter_batches(columns=["translation"]):
-                translation = batch.column("translation")
-                n = translation.type.num_fields
-                sides = [translation.field(k).to_pylist() for k in range(n)]
-                for texts in zip(*sides, strict=True):
-                    keys = [probes(t) for t in texts if t]
-                    for test_set, overlap in zip(test_sets, overlaps, strict=True):
-                        hits = {test_set.find(k) for k in keys} - {None}
-                        if hits:
-                            overlap.rows[name] += 1
-                            overlap.found.update(hits)
+    if not remove:
+        for name in configs:
+            for shard in sorted((out / "data" / name).glob("*.parquet")):
+                _matched(pq.read_table(shard, columns=["translation"]), name, test_sets, overlaps)
+        return overlaps
+    with output_lock(out), atomic_output(out) as staging:
+        copy_build_files(out, staging)
+        files: dict[str, dict[str, list[str]]] = {}
+        for name in configs:
+            files[name] = {}
+            by_split: dict[str, list[Path]] = defaultdict(list)
+            for shard in sorted((out / "data" / name).glob("*.parquet")):
+                by_split[shard.name.split("-")[0]].append(shard)
+            for split, shards in by_split.items():
+                table = pq.read_table(shards)
+                found = _matched(table, name, test_sets, overlaps)
+                kept = table.filter(pa.array([not f for f in found], pa.bool_()))
+                if kept.num_rows:
+                    written = write_config(kept, staging / "data" / name, split=split)
+                    files[name][split] = [f"data/{name}/{w}" for w in written]
+        rewrite_card(out / "README.md", staging / "README.md", files, TITLE, _card_lines(overlaps))
     return overlaps
+
+
+TITLE = "Test-set overlap"
+
+
+def _matched(
+    table: pa.Table, name: str, test_sets: list[EvalSet], overlaps: list[Overlap]
+) -> list[bool]:
+    """Per row of one config's ``table``: whether a side matches a sentence of any test set;
+    what each set found is counted into its overlap."""
+    translation = table.column("translation").combine_chunks()
+    sides = [translation.field(k).to_pylist() for k in range(translation.type.num_fields)]
+    found = []
+    for texts in zip(*sides, strict=True):
+        keys = [probes(t) for t in texts if t]
+        hit = False
+        for test_set, overlap in zip(test_sets, overlaps, strict=True):
+            hits = {test_set.find(k) for k in keys} - {None}
+            if hits:
+                overlap.rows[name] += 1
+                overlap.found.update(hits)
+                hit = True
+        found.append(hit)
+    return found
+
+
+def _card_lines(overlaps: list[Overlap]) -> list[str]:
+    """The card's record of the check: per test set, its sentences found and the rows
+    removed per config."""
+    lines = [
+        "Rows holding a sentence of these test sets (a normalised copy, or one word apart: "
+        "`corpus check --remove`) were removed:",
+        "",
+        "| test set | sentences found | rows removed |",
+        "| --- | --- | --- |",
+    ]
+    for o in overlaps:
+        rows = ", ".join(f"{name} {n}" for name, n in sorted(o.rows.items())) or "none"
+        lines.append(f"| {o.test_set} | {len(o.found)} of {o.n_sentences} | {rows} |")
+    return lines

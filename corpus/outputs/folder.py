@@ -291,3 +291,21 @@ def atomic_output(out: Path, *, force: bool = False) -> Iterator[Path]:
         if not out.exists() and old.exists():
             old.rename(out)
         raise
+
+
+def copy_build_files(out: Path, staging: Path) -> None:
+    """Every file of the build in ``out`` but its configs (``data/``), its card and hidden
+    files, into ``staging``: what a command that rewrites the configs and the card keeps.
+    Hard links where the file system has them (a build's files are never written in place,
+    only replaced), else copies."""
+    for path in out.rglob("*"):
+        rel = path.relative_to(out)
+        if path.is_dir() or rel.parts[0] == "data" or rel.as_posix() in ("README.md",):
+            continue
+        if rel.name.startswith("."):
+            continue
+        (staging / rel).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            (staging / rel).hardlink_to(path)
+        except OSError:
+            shutil.copy2(path, staging / rel)

@@ -20,7 +20,6 @@ replaced as a build replaces it: whole, or not at all.
 from __future__ import annotations
 
 import hashlib
-import shutil
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -31,8 +30,9 @@ import pyarrow.parquet as pq
 import regex
 
 from corpus.errors import UsageError
+from corpus.outputs.card import rewrite_card
 from corpus.outputs.exports import pair_names
-from corpus.outputs.folder import atomic_output, output_lock
+from corpus.outputs.folder import atomic_output, copy_build_files, output_lock
 from corpus.outputs.writing import write_config
 
 SPLITS = ("train", "validation", "test")
@@ -84,7 +84,7 @@ def split_build(out: Path, dev: int, test: int, seed: int = 0) -> SplitReport:
         if article is not None and key:
             seen[split_of[article]].add(key)
     with output_lock(out), atomic_output(out) as staging:
-        _copy_all_but_data(out, staging)
+        copy_build_files(out, staging)
         files = {
             name: _split_config(out, staging, name, split_of, keys, seen, report)
             for name in [*sorted(p.name for p in (out / "data").iterdir() if p.is_dir())]
@@ -145,22 +145,6 @@ def _assign(
     return split_of
 
 
-def _copy_all_but_data(out: Path, staging: Path) -> None:
-    """Every file of the build but its configs and card, into ``staging`` (hard links where
-    the file system has them: the files are never written in place)."""
-    for path in out.rglob("*"):
-        rel = path.relative_to(out)
-        if path.is_dir() or rel.parts[0] == "data" or rel.as_posix() in ("README.md",):
-            continue
-        if rel.name.startswith("."):
-            continue
-        (staging / rel).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            (staging / rel).hardlink_to(path)
-        except OSError:
-            shutil.copy2(path, staging / rel)
-
-
 def _split_config(
     out: Path,
     staging: Path,
@@ -202,22 +186,8 @@ def _write_card(
     seed: int,
 ) -> None:
     """The build's card with each config's splits listed and a "Splits" section."""
-    from huggingface_hub import DatasetCard
-
-    loaded = DatasetCard.load(card)
-    loaded.data.configs = [
-        {
-            "config_name": name,
-            "data_files": [{"split": s, "path": paths} for s, paths in by_split.items()],
-        }
-        for name, by_split in files.items()
-        if by_split
-    ]
     removed = ", ".join(f"{s}: {n}" for s, n in sorted(report.removed.items())) or "none"
     lines = [
-        "",
-        "## Splits",
-        "",
         f"By article (`corpus split`, seed {seed}): articles sharing a near-duplicate sentence "
         f"held by at most {MAX_CLUSTER_ARTICLES} articles stay in one split; rows holding a "
         "near-duplicate of a sentence of a later split (validation, then test) are removed "
@@ -231,9 +201,5 @@ def _write_card(
             f"| {name} | " + " | ".join(str(rows[s]) for s in SPLITS) + " |"
             for name, rows in report.rows.items()
         ],
-        "",
     ]
-    text = str(loaded)
-    if "\n## Splits\n" in text:  # split again: the section is replaced
-        text = text[: text.index("\n## Splits\n")]
-    target.write_text(text.rstrip("\n") + "\n" + "\n".join(lines), encoding="utf-8")
+    rewrite_card(card, target, files, "Splits", lines)

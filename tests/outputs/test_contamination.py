@@ -62,3 +62,35 @@ def test_check_finds_the_rows_holding_a_test_sentence(sample_build, tmp_path):
     line = result.output.strip()
     assert line.startswith("test.sv: 5 of 6 sentences in the build"), line
     assert "ar-sv 5" in line and "hi-sv 5" in line and "ar-hi" not in line
+
+
+@pytest.mark.slow
+def test_remove_rewrites_the_build_without_the_rows_and_records_it(sample_build, tmp_path):
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.copytree(sample_build, out)
+    before = {n: pq.read_table(out / "data" / n).num_rows for n in ("ar-sv", "hi-sv", "ar-hi")}
+    swedish = [r["translation"]["sv"] for r in pq.read_table(out / "data" / "ar-sv").to_pylist()]
+    (tmp_path / "t.txt").write_text("\n".join(swedish[:3]) + "\n")
+    args = ["check", str(out), "--against", str(tmp_path / "t.txt")]
+    removed = CliRunner().invoke(app, [*args, "--remove"])
+    assert removed.exit_code == 0, removed.output
+    assert "rows holding one (removed): ar-sv 3, hi-sv 3, multiway 3" in removed.output
+    after = {n: pq.read_table(out / "data" / n).num_rows for n in before}
+    assert after == {
+        "ar-sv": before["ar-sv"] - 3,
+        "hi-sv": before["hi-sv"] - 3,
+        "ar-hi": before["ar-hi"],
+    }
+    card = (out / "README.md").read_text()
+    assert (
+        "## Test-set overlap" in card
+        and "| t.txt | 3 of 3 | ar-sv 3, hi-sv 3, multiway 3 |" in card
+    )
+    again = CliRunner().invoke(app, args)
+    assert "0 of 3 sentences in the build" in again.output
+    from datasets import load_dataset
+
+    rows = load_dataset(str(out), "ar-sv", split="train", cache_dir=str(tmp_path / "hf"))
+    assert rows.num_rows == after["ar-sv"]
