@@ -214,14 +214,15 @@ def _spill_batch(table: pa.Table, files: _Files, duplicates: ExactDuplicates) ->
     kept = table.take(pa.array(keep, pa.int64()))
     keep, digests = [], []
     for k, row in enumerate(kept.drop_columns(["embeddings"]).to_pylist()):
-        first = duplicates.first_with(document_of(row))
+        document = document_of(row)
+        first = duplicates.first_with(document)
         if first is not None:
-            files.skipped.append(Skipped(row["path"], f"exact duplicate of {first}"))
+            files.skipped.append(Skipped(document.path, f"exact duplicate of {first}"))
             continue
         keep.append(k)
-        files.facts.append(facts_of(row))
-        files.n_not_text += row["n_not_text"]
-        files.n_files_not_text += row["n_not_text"] > 0
+        files.facts.append(facts_of(document, row))
+        files.n_not_text += document.n_not_text
+        files.n_files_not_text += document.n_not_text > 0
         texts = [s["text"].encode() for s in row["sentences"]]
         digests.append(
             np.array(

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from corpus.records import ArticleFile
+from corpus.records import ArticleFile, Document
 
 
 @dataclass(frozen=True)
@@ -74,19 +74,21 @@ class SpilledFile:
         )
 
 
-def facts_of(row: dict) -> FileFacts:
+def facts_of(document: Document, row: dict) -> FileFacts:
+    """The facts of an embedded file: what its ``document`` (``records.document_of(row)``)
+    says of it, and the language and sentences its files-table ``row`` adds."""
     return FileFacts(
-        row["path"],
-        row["sha256"],
+        document.path,
+        document.sha256,
         row["lang"],
         row["lang_confidence"],
         row["lang_mixed"],
         len(row["sentences"]),
-        row["url"],
-        row["title"],
-        row["date"],
-        tuple((h["tag"], h["url"]) for h in row["hreflang"]),
-        row["n_not_text"],
+        document.url,
+        document.title,
+        document.date,
+        document.hreflang,
+        document.n_not_text,
         hashlib.sha256("\x1f".join(x["text"] for x in row["sentences"]).encode()).digest(),
     )
 
