@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import csv
 import json
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,13 +27,12 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-import regex
 
 from corpus.errors import UsageError
 from corpus.outputs.card import rewrite_card
 from corpus.outputs.exports import MULTIWAY, pair_names
 from corpus.outputs.folder import atomic_output, copy_build_files, output_lock
-from corpus.outputs.splits import MIN_KEY_CHARS, sentence_key
+from corpus.outputs.splits import MIN_KEY_CHARS, sentence_words
 from corpus.outputs.writing import write_config
 
 # Shorter sentences match only whole. Chosen on NTREX's English file against 31,102 Bible
@@ -44,13 +42,12 @@ MIN_WORDS = 4
 # A whole key this short ("0", "ok") says nothing; from 5 characters ("He is free.") a copy
 # is a copy. Test sets hold short lines that a crawl copies too.
 MIN_WHOLE_CHARS = 5
-_WORD = regex.compile(r"[\p{L}\p{N}]+")
 _TEXT_COLUMNS = ("text", "sentence", "segment")
 
 
-def _words(text: str) -> list[str]:
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return [regex.sub(r"\p{Nd}", "0", w) for w in _WORD.findall(folded)]
+def _dropped(words: list[str]) -> list[str]:
+    """The sentence's key with each of its words left out in turn."""
+    return ["".join(words[:k] + words[k + 1 :]) for k in range(len(words))]
 
 
 def sentence_variants(text: str) -> set[str]:
@@ -58,13 +55,13 @@ def sentence_variants(text: str) -> set[str]:
     ``MIN_KEY_CHARS`` characters on, its key with each word left out (marked, so that a
     short sentence's whole key never equals a long one's variant). Empty for a key under
     ``MIN_WHOLE_CHARS`` characters."""
-    key = sentence_key(text)
+    words = sentence_words(text)
+    key = "".join(words)
     if len(key) < MIN_WHOLE_CHARS:
         return set()
-    words = _words(text)
     variants = {key}
     if len(words) >= MIN_WORDS and len(key) >= MIN_KEY_CHARS:
-        variants |= {"~" + "".join(words[:k] + words[k + 1 :]) for k in range(len(words))}
+        variants |= {"~" + d for d in _dropped(words)}
     return variants
 
 
@@ -96,14 +93,14 @@ def probes(text: str) -> list[str]:
     ``MIN_WORDS`` - 1 words on, its key marked as a variant (a word of the test sentence
     missing here), its variants (one word replaced) and, above ``MIN_WORDS`` words, its
     keys with a word left out (one word added here: short sentences match only whole)."""
-    key = sentence_key(text)
+    words = sentence_words(text)
+    key = "".join(words)
     if len(key) < MIN_WHOLE_CHARS:
         return []
-    words = _words(text)
     if len(words) < MIN_WORDS - 1 or len(key) < MIN_KEY_CHARS:
         return [key]
-    dropped = ["".join(words[:k] + words[k + 1 :]) for k in range(len(words))]
-    keys = [key, "~" + "".join(words), *("~" + d for d in dropped)]
+    dropped = _dropped(words)
+    keys = [key, "~" + key, *("~" + d for d in dropped)]
     return keys + dropped if len(words) > MIN_WORDS else keys
 
 

@@ -38,15 +38,20 @@ from corpus.outputs.writing import write_config
 SPLITS = ("train", "validation", "test")
 MIN_KEY_CHARS = 12
 MAX_CLUSTER_ARTICLES = 3
-_NOT_WORD = regex.compile(r"[^\p{L}\p{N}]+")
+_WORD = regex.compile(r"[\p{L}\p{N}]+")
 _DIGIT = regex.compile(r"\p{Nd}")
 
 
-def sentence_key(text: str) -> str:
-    """The near-duplicate key of a sentence: NFKC, case folded, every digit 0, only letters
-    and digits kept ("Colombo, 12 May: ..." and "colombo 13 may ..." share one)."""
+def sentence_words(text: str) -> list[str]:
+    """The runs of letters and digits of a sentence, NFKC, case folded, every digit 0."""
     folded = unicodedata.normalize("NFKC", text).casefold()
-    return _NOT_WORD.sub("", _DIGIT.sub("0", folded))
+    return _WORD.findall(_DIGIT.sub("0", folded))
+
+
+def sentence_key(text: str) -> str:
+    """The near-duplicate key of a sentence: its words joined (``sentence_words``), so
+    "Colombo, 12 May: ..." and "colombo 13 may ..." share one."""
+    return "".join(sentence_words(text))
 
 
 @dataclass
