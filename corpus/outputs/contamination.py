@@ -7,12 +7,12 @@ matches one of its sentences, and how many of its sentences the build holds; wit
 ``remove``, it rewrites the build without those rows and records the check in the card.
 
 Two sentences match when their keys are equal (``splits.sentence_key``: NFKC, case folded,
-digits as 0, only letters and digits), so punctuation, case and numbers do not hide a copy;
-or, for sentences of at least ``MIN_WORDS`` words, when one word inserted, deleted or
-replaced makes them equal: each sentence is also indexed with each of its words left out
-(the symmetric-delete idea of SymSpell, Garbe 2012, over words instead of letters), so a
-lookup is a few set probes per sentence and the check is linear in rows and test sentences.
-Keys under ``MIN_WHOLE_CHARS`` characters are not compared, and those under
+digits as 0, only letters with their marks and digits), so punctuation, case and numbers do
+not hide a copy; or, for sentences of at least ``MIN_WORDS`` words, when one word inserted,
+deleted or replaced makes them equal: each sentence is also indexed with each of its words
+left out (the symmetric-delete idea of SymSpell, Garbe 2012, over words instead of letters),
+so a lookup is a few set probes per sentence and the check is linear in rows and test
+sentences. Keys under ``MIN_WHOLE_CHARS`` characters are not compared, and those under
 ``splits.MIN_KEY_CHARS`` only whole.
 """
 

@@ -9,7 +9,7 @@ that share a near-duplicate sentence held by at most ``MAX_CLUSTER_ARTICLES`` ar
 its articles together, so a row of train (or validation) that holds a near-duplicate of a
 sentence of a test (or validation) article is removed, and counted. Two sentences are
 near-duplicates when their keys are equal: NFKC, case folded, digits as 0, everything but
-letters and digits dropped (``sentence_key``); keys under ``MIN_KEY_CHARS`` characters
+letters, their marks and digits dropped (``sentence_key``); keys under ``MIN_KEY_CHARS`` characters
 (captions, bylines) are not compared.
 
 Each config's rows are rewritten as ``train``, ``validation`` and ``test`` shards, the card's
@@ -38,12 +38,13 @@ from corpus.outputs.writing import write_config
 SPLITS = ("train", "validation", "test")
 MIN_KEY_CHARS = 12
 MAX_CLUSTER_ARTICLES = 3
-_WORD = regex.compile(r"[\p{L}\p{N}]+")
+_WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+")
 _DIGIT = regex.compile(r"\p{Nd}")
 
 
 def sentence_words(text: str) -> list[str]:
-    """The runs of letters and digits of a sentence, NFKC, case folded, every digit 0."""
+    """The runs of letters (with their combining marks: Devanagari vowel signs, Thai vowels)
+    and digits of a sentence, NFKC, case folded, every digit 0."""
     folded = unicodedata.normalize("NFKC", text).casefold()
     return _WORD.findall(_DIGIT.sub("0", folded))
 

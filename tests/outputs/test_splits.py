@@ -36,6 +36,9 @@ def test_near_duplicate_sentences_share_a_key():
     assert sentence_key("Colombo, 12 May: the report.") == sentence_key("colombo 13 MAY the report")
     assert sentence_key("Ａ１") == sentence_key("a1")  # NFKC
     assert sentence_key("Rapporten kom i dag.") != sentence_key("Rapporten kom i går.")
+    # Vowel signs are combining marks, part of the word: these are different sentences.
+    assert sentence_key("उसने किया") != sentence_key("उसने कौआ")
+    assert sentence_key("ที่มา") != sentence_key("ทีมา")
 
 
 def test_articles_sharing_a_rare_sentence_cluster_a_template_does_not_join_them():
