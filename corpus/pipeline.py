@@ -53,7 +53,7 @@ from corpus.outputs.rows import (
     write_sentences,
 )
 from corpus.outputs.summary import BuildSummary
-from corpus.outputs.writing import write_config, write_table
+from corpus.outputs.writing import write_split, write_table
 from corpus.records import Grouping, Skipped, document_of
 from corpus.spill import FileFacts, FileSpill, SpilledFiles, facts_of
 from corpus.text.identification import SentenceLanguages
@@ -345,8 +345,7 @@ def _write(
                     table = _filtered(table, name, pairs[name], options, detect, summary)
                 plotted[name] = plot_columns(table, pairs[name])
             with clock("write"):
-                shards = write_config(table, staging / "data" / name)
-            data_files[name] = [f"data/{name}/{file}" for file in shards]
+                data_files[name] = write_split(table, staging, name)
             summary.n_multiway = table.num_rows
             del table
         with clock("write"):

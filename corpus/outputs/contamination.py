@@ -31,9 +31,9 @@ import pyarrow.parquet as pq
 from corpus.errors import UsageError
 from corpus.outputs.card import rewrite_card
 from corpus.outputs.exports import MULTIWAY, pair_names
-from corpus.outputs.folder import atomic_output, copy_build_files, output_lock
+from corpus.outputs.folder import rewritten_build
 from corpus.outputs.splits import MIN_KEY_CHARS, sentence_words
-from corpus.outputs.writing import write_config
+from corpus.outputs.writing import write_split
 
 # Shorter sentences match only whole. Chosen on NTREX's English file against 31,102 Bible
 # verses (scripts/bench_contamination.py): 6 words found 94-97% of one-word changes, 4
@@ -155,10 +155,10 @@ class Overlap:
 
 
 def check_build(out: Path, test_sets: list[EvalSet], remove: bool = False) -> list[Overlap]:
-    """Every config of the build in ``out`` against every test set, shard by shard, batch by
-    batch. With ``remove``, the build is rewritten without the rows found (each split of a
-    config keeps its name) and its card gets a "Test-set overlap" section; the folder is
-    replaced whole, as a build replaces it."""
+    """Every config of the build in ``out`` against every test set, a shard (with
+    ``remove``: a split) at a time. With ``remove``, the build is rewritten without the
+    rows found (each split of a config keeps its name) and its card gets a "Test-set
+    overlap" section; the folder is replaced whole, as a build replaces it."""
     configs = [*pair_names(out), MULTIWAY]
     overlaps = [Overlap(t.name, len(t.sentences)) for t in test_sets]
     if not remove:
@@ -166,8 +166,7 @@ def check_build(out: Path, test_sets: list[EvalSet], remove: bool = False) -> li
             for shard in sorted((out / "data" / name).glob("*.parquet")):
                 _matched(pq.read_table(shard, columns=["translation"]), name, test_sets, overlaps)
         return overlaps
-    with output_lock(out), atomic_output(out) as staging:
-        copy_build_files(out, staging)
+    with rewritten_build(out) as staging:
         files: dict[str, dict[str, list[str]]] = {}
         for name in configs:
             files[name] = {}
@@ -179,8 +178,7 @@ def check_build(out: Path, test_sets: list[EvalSet], remove: bool = False) -> li
                 found = _matched(table, name, test_sets, overlaps)
                 kept = table.filter(pa.array([not f for f in found], pa.bool_()))
                 if kept.num_rows:
-                    written = write_config(kept, staging / "data" / name, split=split)
-                    files[name][split] = [f"data/{name}/{w}" for w in written]
+                    files[name][split] = write_split(kept, staging, name, split)
         rewrite_card(out / "README.md", staging / "README.md", files, TITLE, _card_lines(overlaps))
     return overlaps
 

@@ -293,6 +293,17 @@ def atomic_output(out: Path, *, force: bool = False) -> Iterator[Path]:
         raise
 
 
+@contextmanager
+def rewritten_build(out: Path) -> Iterator[Path]:
+    """For a command that rewrites a finished build's configs and card (``corpus split``,
+    ``corpus check --remove``): under the output lock, a staging folder holding the rest of
+    the build (``copy_build_files``), which replaces ``out`` when the block ends without an
+    error (``atomic_output``)."""
+    with output_lock(out), atomic_output(out) as staging:
+        copy_build_files(out, staging)
+        yield staging
+
+
 def copy_build_files(out: Path, staging: Path) -> None:
     """Every file of the build in ``out`` but its configs (``data/``), its card and hidden
     files, into ``staging``: what a command that rewrites the configs and the card keeps.

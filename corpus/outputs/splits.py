@@ -31,9 +31,9 @@ import regex
 
 from corpus.errors import UsageError
 from corpus.outputs.card import rewrite_card
-from corpus.outputs.exports import pair_names
-from corpus.outputs.folder import atomic_output, copy_build_files, output_lock
-from corpus.outputs.writing import write_config
+from corpus.outputs.exports import MULTIWAY, pair_names
+from corpus.outputs.folder import rewritten_build
+from corpus.outputs.writing import write_split
 
 SPLITS = ("train", "validation", "test")
 MIN_KEY_CHARS = 12
@@ -69,7 +69,7 @@ def split_build(out: Path, dev: int, test: int, seed: int = 0) -> SplitReport:
     """Split the build in ``out`` into ``dev`` validation and ``test`` test articles (at
     least that many: a cluster is never cut), the rest train, in place. UsageError when
     ``out`` is not a build or has too few articles for the splits asked."""
-    pair_names(out)  # a build at all
+    configs = [*pair_names(out), MULTIWAY]
     sentences = pq.read_table(out / "sentences.parquet", columns=["article_id", "text"])
     article_of, keys = _sentence_keys(sentences)
     articles = sorted({a for a in article_of if a is not None})
@@ -89,11 +89,10 @@ def split_build(out: Path, dev: int, test: int, seed: int = 0) -> SplitReport:
     for article, key in zip(article_of, keys, strict=True):
         if article is not None and key:
             seen[split_of[article]].add(key)
-    with output_lock(out), atomic_output(out) as staging:
-        copy_build_files(out, staging)
+    with rewritten_build(out) as staging:
         files = {
             name: _split_config(out, staging, name, split_of, keys, seen, report)
-            for name in [*sorted(p.name for p in (out / "data").iterdir() if p.is_dir())]
+            for name in configs
         }
         _write_card(out / "README.md", staging / "README.md", files, report, seed)
     return report
@@ -179,8 +178,7 @@ def _split_config(
         part = table.take(pa.array(chosen[split], pa.int64()))
         report.rows[name][split] = part.num_rows
         if part.num_rows:
-            shards = write_config(part, staging / "data" / name, split=split)
-            files[split] = [f"data/{name}/{shard}" for shard in shards]
+            files[split] = write_split(part, staging, name, split)
     return files
 
 

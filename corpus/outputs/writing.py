@@ -31,6 +31,12 @@ def write_table(table: pa.Table, path: Path) -> None:
     pq.write_table(table, path, compression="zstd")
 
 
+def write_split(table: pa.Table, out: Path, name: str, split: str = "train") -> list[str]:
+    """Write ``split`` of config ``name`` into the output folder ``out``
+    (``write_config``); returns its files as the card lists them, ``data/<name>/<file>``."""
+    return [f"data/{name}/{file}" for file in write_config(table, out / "data" / name, split)]
+
+
 def write_config(table: pa.Table, folder: Path, split: str = "train") -> list[str]:
     """Write one config's ``split`` as shards of at most ROWS_PER_SHARD rows; returns file
     names, ``<split>-<k>-of-<n>-<first 16 hex digits of the shard's sha256>.parquet``.
