@@ -1,6 +1,8 @@
-"""How well the contamination check finds a test set's sentences, and what it costs.
+"""How well the contamination check finds a test set's sentences, and what it and the split
+by article cost on a whole build.
 
-    python scripts/bench_contamination.py [BENCHMARKS] [--json output/bench/contamination.json]
+    python scripts/bench_contamination.py [BENCHMARKS] [--build OUT]
+        [--json output/bench/contamination.json]
 
 The test set is NTREX's English file (ntrex-world/eng.tsv, 970 sentences). Rows are made
 from it: exact copies, and copies changed the ways a crawl changes a sentence (punctuation
@@ -9,6 +11,11 @@ its sentences each kind of copy finds (``contamination.EvalSet.match``), over ev
 (those too short to be compared count as missed). False matches are counted on 31,102
 English Bible verses, none of which is in NTREX, per 10,000 rows. Seconds per 10,000 rows
 are the lookups alone (``probes`` and ``find``), one process.
+
+With ``--build OUT`` (a finished build, e.g. ``make hashes``' 100 Bible chapters), a copy of
+it is split (``splits.split_build``, 5 validation and 10 test articles) and then checked
+against NTREX's English file and the English Bible with ``remove`` (``check_build``): wall
+seconds of each, and per 10,000 rows of the build.
 """
 
 from __future__ import annotations
@@ -16,13 +23,16 @@ from __future__ import annotations
 import argparse
 import csv
 import random
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
+import pyarrow.parquet as pq
 from harness import BENCH, ROOT, write_json
 
-from corpus.outputs.contamination import EvalSet, probes
-from corpus.outputs.splits import sentence_key
+from corpus.outputs.contamination import EvalSet, check_build, probes
+from corpus.outputs.splits import sentence_key, split_build
 
 
 def column(path: Path) -> list[str]:
@@ -58,11 +68,35 @@ KINDS = (
 )
 
 
+def on_build(build: Path, test_sets: list[EvalSet]) -> dict:
+    """Split a copy of ``build`` by article, then check it against ``test_sets`` with
+    ``remove``: rows, and wall seconds of each in total and per 10,000 rows."""
+    with tempfile.TemporaryDirectory() as work:
+        out = Path(work) / "out"
+        shutil.copytree(build, out)
+        rows = sum(pq.read_metadata(p).num_rows for p in out.glob("data/*/*.parquet"))
+        start = time.perf_counter()
+        split_build(out, dev=5, test=10)
+        split_s = time.perf_counter() - start
+        start = time.perf_counter()
+        overlaps = check_build(out, test_sets, remove=True)
+        check_s = time.perf_counter() - start
+    return {
+        "rows": rows,
+        "split_s": round(split_s, 2),
+        "split_s_per_10k_rows": round(split_s / rows * 10_000, 3),
+        "check_s": round(check_s, 2),
+        "check_s_per_10k_rows": round(check_s / rows * 10_000, 3),
+        "rows_removed": {o.test_set: sum(o.rows.values()) for o in overlaps},
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "benchmarks", type=Path, nargs="?", default=ROOT.parent / "shared/benchmarks"
     )
+    parser.add_argument("--build", type=Path, help="a finished build to split and check")
     parser.add_argument("--json", type=Path, default=BENCH / "contamination.json")
     args = parser.parse_args()
     ntrex = column(args.benchmarks / "ntrex-world" / "eng.tsv")
@@ -91,6 +125,9 @@ def main() -> None:
         "index_s": round(index_s, 3),
         "seconds_per_10k_rows": round(seconds / len(bible) * 10_000, 3),
     }
+    if args.build:
+        result["build"] = on_build(args.build, [test_set, EvalSet("bible en", bible)])
+        print(f"on {args.build}: {result['build']}")
     for kind, share in recall.items():
         print(f"recall, {kind}: {share:.4f}")
     print(
